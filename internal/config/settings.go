@@ -1,0 +1,189 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// setting is one configuration key. Its YAML key is the canonical name;
+// the flag and environment variable are derived from it, so a nested key
+// auth.access_token_lifetime becomes --auth-access-token-lifetime and
+// OPENGUILD_AUTH_ACCESS_TOKEN_LIFETIME.
+type setting struct {
+	key    string
+	help   string // what the key sets, with its unit and default
+	want   string // the expected form, quoted in errors
+	secret bool   // redacted when the configuration is printed
+	set    func(c *Config, value string) error
+	get    func(c *Config) string
+}
+
+// Flag returns the command-line flag name, without dashes.
+func (s setting) flag() string {
+	return strings.NewReplacer("_", "-", ".", "-").Replace(s.key)
+}
+
+// env returns the environment variable name.
+func (s setting) env() string {
+	return "OPENGUILD_" + strings.ToUpper(strings.ReplaceAll(s.key, ".", "_"))
+}
+
+// settings lists every configuration key in the order they are printed.
+// The config file key itself is handled by Load, because it decides where
+// the YAML layer comes from.
+func settings() []setting {
+	return []setting{
+		stringSetting("server_name", "public name of this homeserver, used as the token issuer (default localhost)",
+			func(c *Config) *string { return &c.ServerName }),
+		stringSetting("listen", "client API listen address, host:port; port 0 picks a free port (default 127.0.0.1:8080)",
+			func(c *Config) *string { return &c.Listen }),
+		stringSetting("metrics_listen", "Prometheus metrics listen address, host:port; empty disables it (default 127.0.0.1:9464)",
+			func(c *Config) *string { return &c.MetricsListen }),
+		secretSetting("metrics_token", "bearer token required on /metrics; empty serves metrics without authentication (default empty)",
+			func(c *Config) *string { return &c.MetricsToken }),
+		stringSetting("tls_cert_file", "PEM certificate for the client listener; enables HTTPS and HTTP/2 (default empty)",
+			func(c *Config) *string { return &c.TLSCertFile }),
+		stringSetting("tls_key_file", "PEM private key matching tls_cert_file (default empty)",
+			func(c *Config) *string { return &c.TLSKeyFile }),
+		stringSetting("data_dir", "directory for the SQLite database, keys and media (default ./data)",
+			func(c *Config) *string { return &c.DataDir }),
+		{
+			key:    "database_url",
+			help:   "database to use: postgres://user:password@host:port/db, or sqlite:PATH (default: openguild.db in data_dir)",
+			want:   "postgres://user:password@host:port/database, or sqlite:PATH",
+			secret: true,
+			set:    func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+			get:    func(c *Config) string { return c.DatabaseURL },
+		},
+		enumSetting("registration", "who may register: open, invite (needs a registration token) or closed (default open)",
+			[]string{RegistrationOpen, RegistrationInvite, RegistrationClosed},
+			func(c *Config) *string { return &c.Registration }),
+		{
+			key:  "trusted_proxies",
+			help: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default empty: the header is ignored)",
+			want: "comma-separated CIDRs or addresses, such as 10.0.0.0/8,192.0.2.1",
+			set:  setPrefixes,
+			get:  getPrefixes,
+		},
+		{
+			key:  "log_level",
+			help: "lowest level logged: debug, info, warn or error (default info)",
+			want: "one of debug, info, warn, error",
+			set:  setLogLevel,
+			get:  func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
+		},
+		enumSetting("log_format", "log line format: json or text (default json)",
+			[]string{LogFormatJSON, LogFormatText},
+			func(c *Config) *string { return &c.LogFormat }),
+		durationSetting("shutdown_grace", "time in-flight requests get to finish after SIGINT or SIGTERM (default 5s)",
+			func(c *Config) *time.Duration { return &c.ShutdownGrace }),
+		durationSetting("read_header_timeout", "time a client has to send its request headers (default 10s)",
+			func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }),
+		durationSetting("idle_timeout", "time an idle keep-alive connection stays open (default 2m)",
+			func(c *Config) *time.Duration { return &c.IdleTimeout }),
+	}
+}
+
+func stringSetting(key, help string, field func(*Config) *string) setting {
+	return setting{
+		key:  key,
+		help: help,
+		want: "a string",
+		set:  func(c *Config, v string) error { *field(c) = v; return nil },
+		get:  func(c *Config) string { return *field(c) },
+	}
+}
+
+func secretSetting(key, help string, field func(*Config) *string) setting {
+	s := stringSetting(key, help, field)
+	s.secret = true
+	return s
+}
+
+func enumSetting(key, help string, allowed []string, field func(*Config) *string) setting {
+	return setting{
+		key:  key,
+		help: help,
+		want: "one of " + strings.Join(allowed, ", "),
+		set: func(c *Config, v string) error {
+			for _, a := range allowed {
+				if v == a {
+					*field(c) = v
+					return nil
+				}
+			}
+			return fmt.Errorf("not one of %s", strings.Join(allowed, ", "))
+		},
+		get: func(c *Config) string { return *field(c) },
+	}
+}
+
+func durationSetting(key, help string, field func(*Config) *time.Duration) setting {
+	return setting{
+		key:  key,
+		help: help,
+		want: "a Go duration such as 500ms, 10s or 2m",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string { return field(c).String() },
+	}
+}
+
+func setLogLevel(c *Config, v string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(v)); err != nil {
+		return err
+	}
+	c.LogLevel = level
+	return nil
+}
+
+func setPrefixes(c *Config, v string) error {
+	var prefixes []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := parsePrefix(part)
+		if err != nil {
+			return err
+		}
+		prefixes = append(prefixes, p)
+	}
+	c.TrustedProxies = prefixes
+	return nil
+}
+
+// parsePrefix accepts a CIDR or a bare address, which stands for itself.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), nil
+}
+
+func getPrefixes(c *Config) string {
+	parts := make([]string, len(c.TrustedProxies))
+	for i, p := range c.TrustedProxies {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
