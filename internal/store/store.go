@@ -1,0 +1,208 @@
+// Package store provides the homeserver's persistence on SQLite or
+// PostgreSQL.
+//
+// One DB value hides the dialect: SQLite (the embedded default, through
+// modernc.org/sqlite) gets one writer connection and a pool of read-only
+// readers, and PostgreSQL (through pgx) one pool for both. SQL is written
+// once with $1-style placeholders, which both drivers accept, and times are
+// stored as Unix milliseconds so both dialects compare them the same way.
+// Schema changes are embedded goose migrations, one history per dialect.
+//
+// A DB is safe for concurrent use.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Dialect names the database engine behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// SQLiteFileName is the database file created in the data directory when
+// no database URL is configured.
+const SQLiteFileName = "openguild.db"
+
+// Options configures Open.
+type Options struct {
+	// URL selects the database: empty for SQLite in DataDir, sqlite:PATH
+	// for a SQLite file elsewhere, or a postgres:// URL.
+	URL string
+
+	// DataDir holds the SQLite file when URL is empty. It is created if
+	// missing.
+	DataDir string
+
+	// ConnectTimeout bounds the first connection check. Zero means 10s.
+	ConnectTimeout time.Duration
+}
+
+// DB is an open database with its dialect.
+type DB struct {
+	dialect Dialect
+	target  string // where the data lives, safe to log: a path or host/database
+
+	write *sql.DB // SQLite: exactly one connection, so writers queue here
+	read  *sql.DB // SQLite: read-only pool; PostgreSQL: the same pool as write
+}
+
+// Open connects to the database that opts selects and checks that it
+// answers. It does not migrate; call Migrate next.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.ConnectTimeout == 0 {
+		opts.ConnectTimeout = 10 * time.Second
+	}
+
+	dialect, location, err := parseURL(opts.URL, opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+
+	var db *DB
+	switch dialect {
+	case SQLite:
+		db, err = openSQLite(location)
+	case Postgres:
+		db, err = openPostgres(location)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+	if err := db.Ping(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", db.dialect, db.target, err)
+	}
+	return db, nil
+}
+
+// parseURL returns the dialect and, for SQLite, the file path, or for
+// PostgreSQL, the URL itself.
+func parseURL(raw, dataDir string) (Dialect, string, error) {
+	if raw == "" {
+		if err := ensureWritableDir(dataDir); err != nil {
+			return "", "", err
+		}
+		return SQLite, filepath.Join(dataDir, SQLiteFileName), nil
+	}
+
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", errors.New("parse database URL: the value is not a URL")
+	}
+	switch u.Scheme {
+	case "postgres", "postgresql":
+		return Postgres, raw, nil
+	case "sqlite":
+		path := u.Opaque
+		if path == "" {
+			path = u.Path
+		}
+		if err := ensureWritableDir(filepath.Dir(path)); err != nil {
+			return "", "", err
+		}
+		return SQLite, path, nil
+	default:
+		return "", "", fmt.Errorf("parse database URL: unsupported scheme %q, want postgres or sqlite", u.Scheme)
+	}
+}
+
+// ensureWritableDir creates dir if needed and proves it is writable, so a
+// read-only data directory fails at start with its path in the message
+// rather than at the first write.
+func ensureWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", dir, err)
+	}
+	name := probe.Name()
+	probe.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("remove write check file in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Dialect reports the database engine.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Target describes where the data lives, without credentials, for logs.
+func (db *DB) Target() string { return db.target }
+
+// Writer returns the pool for statements that change data. On SQLite it
+// holds a single connection, so callers must not keep a transaction open
+// while waiting on anything else.
+func (db *DB) Writer() *sql.DB { return db.write }
+
+// Reader returns the pool for read-only queries.
+func (db *DB) Reader() *sql.DB { return db.read }
+
+// Ping checks that both pools can reach the database.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	if db.read != db.write {
+		return db.read.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the pools. It is safe to call more than once.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Tx runs fn in a write transaction, committing when fn returns nil and
+// rolling back otherwise.
+func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error from fn is the one worth reporting
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// Millis converts t to the Unix milliseconds stored in time columns.
+func Millis(t time.Time) int64 { return t.UnixMilli() }
+
+// FromMillis converts a stored time column back to UTC time.
+func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// describePostgres returns host:port/database for logs, never the password.
+func describePostgres(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres"
+	}
+	return u.Host + "/" + strings.TrimPrefix(u.Path, "/")
+}
