@@ -1,0 +1,73 @@
+// Package httpapi provides the client API's HTTP layer: the route table,
+// the middleware every request passes through, JSON decoding and
+// encoding, and the error envelope.
+//
+// Handlers stay thin: they decode, call a domain package and encode.
+// Domain errors become contract codes in errorTable, in one place, and a
+// client never sees an internal error's text.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/openguild/openguild/internal/metrics"
+	"github.com/openguild/openguild/internal/store"
+)
+
+// Database is what the readiness check needs from the store.
+type Database interface {
+	Ping(ctx context.Context) error
+	MigrationStatus(ctx context.Context) (store.MigrationStatus, error)
+}
+
+// Deps lists the API's dependencies. Every field is required.
+type Deps struct {
+	Logger         *slog.Logger
+	Metrics        *metrics.Metrics
+	Database       Database
+	Build          metrics.Build
+	TrustedProxies []netip.Prefix
+}
+
+// API is the client API. Create it with New and serve Handler.
+type API struct {
+	logger         *slog.Logger
+	accessLog      *slog.Logger
+	metrics        *metrics.Metrics
+	db             Database
+	build          metrics.Build
+	trustedProxies []netip.Prefix
+}
+
+// New returns the client API over deps.
+func New(deps Deps) *API {
+	logger := deps.Logger.With("component", "httpapi")
+	return &API{
+		logger:         logger,
+		accessLog:      deps.Logger.With("component", "access"),
+		metrics:        deps.Metrics,
+		db:             deps.Database,
+		build:          deps.Build,
+		trustedProxies: deps.TrustedProxies,
+	}
+}
+
+// Handler returns the complete handler: middleware around the routes.
+func (a *API) Handler() http.Handler {
+	rt := newRouter(a)
+	a.routes(rt)
+	return a.middleware(rt)
+}
+
+// middleware wraps the routes in the layers every request passes through.
+func (a *API) middleware(h http.Handler) http.Handler {
+	// Outermost first: request state and security headers, then metrics
+	// and the access log, then panic recovery, then the routes.
+	h = a.withRecovery(h)
+	h = a.withObservability(h)
+	h = a.withRequestState(h)
+	return h
+}

@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error codes of the client API. The set is fixed by the API contract;
+// clients branch on these strings.
+const (
+	CodeValidation       = "validation_error"
+	CodeInvalidJSON      = "invalid_json"
+	CodePayloadTooLarge  = "payload_too_large"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeForbidden        = "forbidden"
+	CodeUnauthorized     = "unauthorized"
+	CodeInvalidToken     = "invalid_token"
+	CodeRateLimited      = "rate_limited"
+	CodeInternal         = "internal_error"
+)
+
+// Rate-limit scopes reported with CodeRateLimited.
+const (
+	ScopeUser    = "user"
+	ScopeIP      = "ip"
+	ScopeChannel = "channel"
+	ScopeGlobal  = "global"
+)
+
+// FieldError names one invalid field of a request.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is a client-facing error: a status, a contract code and a message
+// that is safe to show. Cause, if set, goes only to the log.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Details []FieldError
+
+	// RetryAfter and Scope are set for CodeRateLimited.
+	RetryAfter time.Duration
+	Scope      string
+
+	Cause error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// errorBody is the JSON envelope of every error response.
+type errorBody struct {
+	Error        string       `json:"error"`
+	Message      string       `json:"message"`
+	Details      []FieldError `json:"details,omitempty"`
+	RetryAfterMS *int64       `json:"retry_after_ms,omitempty"`
+	Scope        string       `json:"scope,omitempty"`
+}
+
+// Constructors for the errors handlers return most often.
+
+func validationError(details ...FieldError) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeValidation,
+		Message: "The request has invalid fields.", Details: details}
+}
+
+func notFound() *Error {
+	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource does not exist."}
+}
+
+func forbidden(message string) *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: message}
+}
+
+// errorMapping maps a domain sentinel error to its client-facing form.
+type errorMapping struct {
+	err     error
+	status  int
+	code    string
+	message string
+}
+
+// errorTable maps domain errors to contract codes, in one place. Later
+// features add their sentinels here; an error that matches nothing is an
+// internal error.
+func errorTable() []errorMapping {
+	return []errorMapping{}
+}
+
+// writeError sends err as the error envelope. An *Error is sent as it is;
+// a mapped sentinel gets its row of errorTable; anything else is logged
+// with the request id and answered with a generic 500.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		apiErr = a.mapError(err)
+	}
+	if apiErr.Status >= 500 {
+		a.logger.ErrorContext(r.Context(), "request failed",
+			"request_id", requestID(r), "route", routeOf(r), "err", err)
+	}
+
+	body := errorBody{Error: apiErr.Code, Message: apiErr.Message, Details: apiErr.Details, Scope: apiErr.Scope}
+	if apiErr.Code == CodeRateLimited {
+		ms := apiErr.RetryAfter.Milliseconds()
+		if apiErr.RetryAfter%time.Millisecond != 0 {
+			ms++
+		}
+		body.RetryAfterMS = &ms
+		seconds := int64(math.Ceil(apiErr.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.FormatInt(max(seconds, 1), 10))
+	}
+	if apiErr.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="`+apiErr.Code+`"`)
+	}
+	writeJSON(w, apiErr.Status, body)
+}
+
+func (a *API) mapError(err error) *Error {
+	for _, m := range errorTable() {
+		if errors.Is(err, m.err) {
+			return &Error{Status: m.status, Code: m.code, Message: m.message, Cause: err}
+		}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
+		Message: "The server could not complete the request.", Cause: err}
+}

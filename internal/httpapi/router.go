@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+// Body caps per route class. Every cap admits every valid request of its
+// routes; message routes accept at least 64 KiB, as the API promises.
+const (
+	capDefault int64 = 64 << 10
+	capMessage int64 = 256 << 10
+)
+
+// handlerFunc is a handler that returns its error instead of writing it,
+// so every error reaches the client through writeError and the one table
+// of codes.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// router registers routes on a ServeMux and answers unknown paths and
+// wrong methods with the error envelope instead of the mux's plain text.
+type router struct {
+	api      *API
+	mux      *http.ServeMux
+	patterns []string // every registered pattern, for the OpenAPI check
+}
+
+func newRouter(a *API) *router {
+	return &router{api: a, mux: http.NewServeMux()}
+}
+
+// handle registers h under pattern, with request bodies capped at
+// maxBody bytes (413 payload_too_large above it).
+func (rt *router) handle(pattern string, maxBody int64, h handlerFunc) {
+	rt.patterns = append(rt.patterns, pattern)
+	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stateOf(r).route = pattern
+		if r.ContentLength > maxBody {
+			rt.api.writeError(w, r, payloadTooLarge(maxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := h(w, r); err != nil {
+			rt.api.writeError(w, r, err)
+		}
+	}))
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := rt.mux.Handler(r)
+	if pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+
+	// No route matched. The mux's own handler tells a wrong method (405
+	// with Allow) from an unknown path (404) and redirects unclean paths;
+	// capture its verdict and answer in the envelope.
+	probe := &verdictRecorder{header: make(http.Header)}
+	h.ServeHTTP(probe, r)
+	switch probe.status {
+	case http.StatusMethodNotAllowed:
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		rt.api.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+			Message: "This route does not accept " + r.Method + "; it accepts " + allow + "."})
+	case http.StatusNotFound, 0:
+		rt.api.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No route matches this path."})
+	default:
+		for k, v := range probe.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(probe.status)
+	}
+}
+
+// verdictRecorder captures the status and headers the mux would send for
+// an unmatched request, discarding its body.
+type verdictRecorder struct {
+	header http.Header
+	status int
+}
+
+func (v *verdictRecorder) Header() http.Header { return v.header }
+func (v *verdictRecorder) WriteHeader(code int) {
+	if v.status == 0 {
+		v.status = code
+	}
+}
+func (v *verdictRecorder) Write(p []byte) (int, error) {
+	v.WriteHeader(http.StatusOK)
+	return len(p), nil
+}

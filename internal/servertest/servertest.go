@@ -1,0 +1,223 @@
+// Package servertest starts a real homeserver in-process on loopback for
+// tests: real listeners on free ports, a real database (SQLite in a
+// temporary directory, or a PostgreSQL schema of its own), and the same
+// assembly that `openguild serve` uses.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openguild/openguild/internal/config"
+	"github.com/openguild/openguild/internal/metrics"
+	"github.com/openguild/openguild/internal/server"
+	"github.com/openguild/openguild/internal/store"
+	"github.com/openguild/openguild/internal/storetest"
+)
+
+// Server is a running test homeserver.
+type Server struct {
+	URL        string // base URL of the client API, such as http://127.0.0.1:41234
+	MetricsURL string // base URL of the metrics listener
+	Config     config.Config
+	Logs       *LogBuffer
+	Client     *http.Client
+
+	srv *server.Server
+}
+
+// Option adjusts the configuration before the server starts.
+type Option func(*config.Config)
+
+// WithDialect selects the database: SQLite (the default) or a fresh
+// PostgreSQL schema, which skips the test when no server is configured.
+func WithDialect(t testing.TB, dialect store.Dialect) Option {
+	url := storetest.URL(t, dialect)
+	return func(c *config.Config) { c.DatabaseURL = url }
+}
+
+// WithConfig applies fn to the configuration.
+func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+
+// Start runs a homeserver until the test ends. Listeners use port 0, so
+// parallel tests never collide.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.MetricsListen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.LogLevel = slog.LevelDebug
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("test server configuration: %v", err)
+	}
+
+	logs := &LogBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	srv, err := server.New(context.Background(), cfg, logger, metrics.Build{Version: "test", Commit: "test"})
+	if err != nil {
+		t.Fatalf("start test server: %v", err)
+	}
+	srv.Start()
+
+	s := &Server{
+		URL:    "http://" + srv.ClientAddr(),
+		Config: cfg,
+		Logs:   logs,
+		Client: &http.Client{Timeout: 30 * time.Second},
+		srv:    srv,
+	}
+	if addr := srv.MetricsAddr(); addr != "" {
+		s.MetricsURL = "http://" + addr
+	}
+	t.Cleanup(func() {
+		s.Client.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shut down test server: %v", err)
+		}
+	})
+	return s
+}
+
+// Run runs fn once per database dialect, each with its own server.
+func Run(t *testing.T, fn func(t *testing.T, s *Server), opts ...Option) {
+	t.Helper()
+	for _, dialect := range storetest.Dialects() {
+		t.Run(string(dialect), func(t *testing.T) {
+			all := append([]Option{WithDialect(t, dialect)}, opts...)
+			fn(t, Start(t, all...))
+		})
+	}
+}
+
+// Server returns the underlying server, for tests of shutdown.
+func (s *Server) Server() *server.Server { return s.srv }
+
+// Response is a completed request with its body read.
+type Response struct {
+	*http.Response
+	Body []byte
+}
+
+// JSON decodes the body into v, failing the test if it is not JSON.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode response body %q: %v", r.Body, err)
+	}
+}
+
+// ErrorCode returns the error envelope's code, or "" for a body that is
+// not an error envelope.
+func (r *Response) ErrorCode() string {
+	var env struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(r.Body, &env)
+	return env.Error
+}
+
+// Do sends a request to the client API. A body that is a string or
+// []byte is sent as it is; anything else is encoded as JSON. Headers are
+// given as name, value pairs.
+func (s *Server) Do(t testing.TB, method, path string, body any, headers ...string) *Response {
+	t.Helper()
+	return s.do(t, s.URL, method, path, body, headers...)
+}
+
+// DoMetrics sends a request to the metrics listener.
+func (s *Server) DoMetrics(t testing.TB, method, path string, headers ...string) *Response {
+	t.Helper()
+	return s.do(t, s.MetricsURL, method, path, nil, headers...)
+}
+
+func (s *Server) do(t testing.TB, base, method, path string, body any, headers ...string) *Response {
+	t.Helper()
+
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		reader = strings.NewReader(b)
+	case []byte:
+		reader = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("encode request body: %v", err)
+		}
+		reader = bytes.NewReader(data)
+	}
+
+	req, err := http.NewRequest(method, base+path, reader)
+	if err != nil {
+		t.Fatalf("build request %s %s: %v", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read response of %s %s: %v", method, path, err)
+	}
+	return &Response{Response: resp, Body: data}
+}
+
+// LogBuffer collects the server's JSON log lines. It is safe for
+// concurrent use.
+type LogBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// Lines returns every log line decoded as a JSON object.
+func (l *LogBuffer) Lines() []map[string]any {
+	l.mu.Lock()
+	data := bytes.Clone(l.buf.Bytes())
+	l.mu.Unlock()
+
+	var lines []map[string]any
+	for _, raw := range bytes.Split(data, []byte("\n")) {
+		var line map[string]any
+		if json.Unmarshal(raw, &line) == nil {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// String returns the raw log text.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
