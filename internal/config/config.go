@@ -54,6 +54,42 @@ type Config struct {
 	ShutdownGrace     time.Duration
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
+
+	Auth   Auth
+	Limits Limits
+}
+
+// Auth holds the account and token settings.
+type Auth struct {
+	AccessTokenLifetime  time.Duration
+	RefreshTokenLifetime time.Duration
+	RefreshGrace         time.Duration
+	UsernameQuarantine   time.Duration
+
+	PasswordMemoryKiB     int
+	PasswordIterations    int
+	PasswordParallelism   int
+	PasswordMaxConcurrent int // 0 means GOMAXPROCS
+
+	LoginFailuresPerAccount int
+	LoginFailuresPerIP      int
+	LoginFailureWindow      time.Duration
+	LoginBaseDelay          time.Duration
+	LoginMaxDelay           time.Duration
+}
+
+// Rate is a sliding-window limit: at most Requests in any span of Window.
+type Rate struct {
+	Requests int
+	Window   time.Duration
+}
+
+func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Requests, r.Window) }
+
+// Limits holds the per-client rate limits.
+type Limits struct {
+	RegisterPerIP Rate
+	LoginPerIP    Rate
 }
 
 // Default returns the configuration used when nothing overrides it.
@@ -69,6 +105,24 @@ func Default() Config {
 		ShutdownGrace:     5 * time.Second,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		Auth: Auth{
+			AccessTokenLifetime:     15 * time.Minute,
+			RefreshTokenLifetime:    30 * 24 * time.Hour,
+			RefreshGrace:            10 * time.Second,
+			UsernameQuarantine:      30 * 24 * time.Hour,
+			PasswordMemoryKiB:       19 * 1024,
+			PasswordIterations:      2,
+			PasswordParallelism:     1,
+			LoginFailuresPerAccount: 5,
+			LoginFailuresPerIP:      20,
+			LoginFailureWindow:      15 * time.Minute,
+			LoginBaseDelay:          time.Second,
+			LoginMaxDelay:           5 * time.Minute,
+		},
+		Limits: Limits{
+			RegisterPerIP: Rate{Requests: 60, Window: time.Minute},
+			LoginPerIP:    Rate{Requests: 60, Window: time.Minute},
+		},
 	}
 }
 
@@ -110,6 +164,37 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleTimeout <= 0 {
 		return &Error{Key: "idle_timeout", Value: c.IdleTimeout.String(), Want: "a positive duration such as 2m"}
+	}
+	return c.Auth.validate()
+}
+
+func (a *Auth) validate() error {
+	durations := []struct {
+		key   string
+		value time.Duration
+		min   time.Duration
+	}{
+		{"auth.access_token_lifetime", a.AccessTokenLifetime, time.Minute},
+		{"auth.refresh_token_lifetime", a.RefreshTokenLifetime, time.Hour},
+		{"auth.refresh_grace", a.RefreshGrace, 0},
+		{"auth.username_quarantine", a.UsernameQuarantine, 0},
+		{"auth.login_failure_window", a.LoginFailureWindow, time.Second},
+		{"auth.login_base_delay", a.LoginBaseDelay, time.Millisecond},
+		{"auth.login_max_delay", a.LoginMaxDelay, a.LoginBaseDelay},
+	}
+	for _, d := range durations {
+		if d.value < d.min || d.value < 0 {
+			return &Error{Key: d.key, Value: d.value.String(), Want: fmt.Sprintf("a duration of at least %s", d.min)}
+		}
+	}
+	if a.PasswordMemoryKiB < 19*1024 {
+		return &Error{Key: "auth.password_memory_kib", Value: fmt.Sprint(a.PasswordMemoryKiB), Want: "at least 19456 (19 MiB)"}
+	}
+	if a.PasswordIterations < 2 {
+		return &Error{Key: "auth.password_iterations", Value: fmt.Sprint(a.PasswordIterations), Want: "at least 2"}
+	}
+	if a.PasswordParallelism < 1 || a.PasswordParallelism > 255 {
+		return &Error{Key: "auth.password_parallelism", Value: fmt.Sprint(a.PasswordParallelism), Want: "1 to 255"}
 	}
 	return nil
 }

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -84,6 +86,80 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }),
 		durationSetting("idle_timeout", "time an idle keep-alive connection stays open (default 2m)",
 			func(c *Config) *time.Duration { return &c.IdleTimeout }),
+
+		durationSetting("auth.access_token_lifetime", "lifetime of an access token, at least 1m (default 15m)",
+			func(c *Config) *time.Duration { return &c.Auth.AccessTokenLifetime }),
+		durationSetting("auth.refresh_token_lifetime", "lifetime of a refresh token, renewed at each refresh (default 720h)",
+			func(c *Config) *time.Duration { return &c.Auth.RefreshTokenLifetime }),
+		durationSetting("auth.refresh_grace", "window in which a refresh token presented again gets the same new pair (default 10s)",
+			func(c *Config) *time.Duration { return &c.Auth.RefreshGrace }),
+		durationSetting("auth.username_quarantine", "time a deleted account's user name stays reserved (default 720h)",
+			func(c *Config) *time.Duration { return &c.Auth.UsernameQuarantine }),
+		intSetting("auth.password_memory_kib", "Argon2id memory per password hash, in KiB, at least 19456 (default 19456)",
+			func(c *Config) *int { return &c.Auth.PasswordMemoryKiB }),
+		intSetting("auth.password_iterations", "Argon2id passes per password hash, at least 2 (default 2)",
+			func(c *Config) *int { return &c.Auth.PasswordIterations }),
+		intSetting("auth.password_parallelism", "Argon2id lanes per password hash (default 1)",
+			func(c *Config) *int { return &c.Auth.PasswordParallelism }),
+		intSetting("auth.password_max_concurrent", "password hashes computed at once; 0 means one per CPU (default 0)",
+			func(c *Config) *int { return &c.Auth.PasswordMaxConcurrent }),
+		intSetting("auth.login_failures_per_account", "failed logins of one account name tolerated per window before throttling (default 5)",
+			func(c *Config) *int { return &c.Auth.LoginFailuresPerAccount }),
+		intSetting("auth.login_failures_per_ip", "failed logins from one client IP tolerated per window before throttling (default 20)",
+			func(c *Config) *int { return &c.Auth.LoginFailuresPerIP }),
+		durationSetting("auth.login_failure_window", "window in which failed logins are counted (default 15m)",
+			func(c *Config) *time.Duration { return &c.Auth.LoginFailureWindow }),
+		durationSetting("auth.login_base_delay", "first wait imposed once failed logins are throttled; doubles with each further failure (default 1s)",
+			func(c *Config) *time.Duration { return &c.Auth.LoginBaseDelay }),
+		durationSetting("auth.login_max_delay", "longest wait imposed on failed logins (default 5m)",
+			func(c *Config) *time.Duration { return &c.Auth.LoginMaxDelay }),
+
+		rateSetting("limits.register_per_ip", "registrations admitted per client IP, as requests/window (default 60/1m)",
+			func(c *Config) *Rate { return &c.Limits.RegisterPerIP }),
+		rateSetting("limits.login_per_ip", "login and refresh requests admitted per client IP, as requests/window (default 60/1m)",
+			func(c *Config) *Rate { return &c.Limits.LoginPerIP }),
+	}
+}
+
+func intSetting(key, help string, field func(*Config) *int) setting {
+	return setting{
+		key:  key,
+		help: help,
+		want: "a whole number",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return err
+			}
+			*field(c) = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
+	}
+}
+
+func rateSetting(key, help string, field func(*Config) *Rate) setting {
+	return setting{
+		key:  key,
+		help: help,
+		want: "requests/window with a positive count and duration, such as 60/1m",
+		set: func(c *Config, v string) error {
+			count, window, ok := strings.Cut(v, "/")
+			if !ok {
+				return errors.New("missing /")
+			}
+			n, err := strconv.Atoi(count)
+			if err != nil || n < 1 {
+				return errors.New("count must be a positive whole number")
+			}
+			d, err := time.ParseDuration(window)
+			if err != nil || d <= 0 {
+				return errors.New("window must be a positive duration")
+			}
+			*field(c) = Rate{Requests: n, Window: d}
+			return nil
+		},
+		get: func(c *Config) string { return field(c).String() },
 	}
 }
 
