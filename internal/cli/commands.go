@@ -106,14 +106,3 @@ func runVersion(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "openguild %s (commit %s)\n", env.Build.Version, env.Build.Commit)
 	return nil
 }
-
-// runAdmin dispatches the admin subcommands.
-func runAdmin(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: openguild admin create-user --username NAME --password-stdin [--admin]")
-	}
-	switch args[0] {
-	default:
-		return usagef("unknown admin command %q; want create-user", args[0])
-	}
-}

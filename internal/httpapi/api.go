@@ -14,6 +14,7 @@ import (
 	"net/netip"
 
 	"github.com/openguild/openguild/internal/metrics"
+	"github.com/openguild/openguild/internal/ratelimit"
 	"github.com/openguild/openguild/internal/store"
 )
 
@@ -30,6 +31,13 @@ type Deps struct {
 	Database       Database
 	Build          metrics.Build
 	TrustedProxies []netip.Prefix
+
+	Accounts   Accounts
+	PublicKeys PublicKeys
+
+	// Per-client-IP limits on the unauthenticated write routes.
+	RegisterLimit *ratelimit.Window
+	LoginLimit    *ratelimit.Window
 }
 
 // API is the client API. Create it with New and serve Handler.
@@ -40,6 +48,10 @@ type API struct {
 	db             Database
 	build          metrics.Build
 	trustedProxies []netip.Prefix
+	accounts       Accounts
+	publicKeys     PublicKeys
+	registerLimit  *ratelimit.Window
+	loginLimit     *ratelimit.Window
 }
 
 // New returns the client API over deps.
@@ -52,6 +64,10 @@ func New(deps Deps) *API {
 		db:             deps.Database,
 		build:          deps.Build,
 		trustedProxies: deps.TrustedProxies,
+		accounts:       deps.Accounts,
+		publicKeys:     deps.PublicKeys,
+		registerLimit:  deps.RegisterLimit,
+		loginLimit:     deps.LoginLimit,
 	}
 }
 

@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/openguild/openguild/internal/auth"
+	"github.com/openguild/openguild/internal/validate"
 )
 
 // Error codes of the client API. The set is fixed by the API contract;
@@ -98,17 +102,23 @@ type errorMapping struct {
 // features add their sentinels here; an error that matches nothing is an
 // internal error.
 func errorTable() []errorMapping {
-	return []errorMapping{}
+	return []errorMapping{
+		{auth.ErrInvalidToken, http.StatusUnauthorized, CodeInvalidToken, "The access token is invalid or expired."},
+		{auth.ErrSessionRevoked, http.StatusUnauthorized, CodeInvalidToken, "The session of this access token has ended."},
+		{auth.ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The user name or password is wrong."},
+		{auth.ErrInvalidRefreshToken, http.StatusUnauthorized, "invalid_refresh_token", "The refresh token is invalid, expired or revoked; log in again."},
+		{auth.ErrUsernameTaken, http.StatusConflict, "username_taken", "That user name is taken."},
+		{auth.ErrRegistrationClosed, http.StatusForbidden, "registration_closed", "This server does not accept new registrations."},
+		{auth.ErrInvalidRegistrationToken, http.StatusForbidden, "invalid_registration_token", "Registration needs a valid registration token."},
+		{auth.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
+	}
 }
 
 // writeError sends err as the error envelope. An *Error is sent as it is;
 // a mapped sentinel gets its row of errorTable; anything else is logged
 // with the request id and answered with a generic 500.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var apiErr *Error
-	if !errors.As(err, &apiErr) {
-		apiErr = a.mapError(err)
-	}
+	apiErr := a.toError(err)
 	if apiErr.Status >= 500 {
 		a.logger.ErrorContext(r.Context(), "request failed",
 			"request_id", requestID(r), "route", routeOf(r), "err", err)
@@ -130,7 +140,26 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, apiErr.Status, body)
 }
 
-func (a *API) mapError(err error) *Error {
+// toError finds the client-facing form of err: an *Error as it is, a
+// field rejection as validation_error (counted under its reason, if it
+// has one), a throttled login as rate_limited, then errorTable.
+func (a *API) toError(err error) *Error {
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	var fieldErr *validate.Error
+	if errors.As(err, &fieldErr) {
+		if fieldErr.Reason != "" {
+			a.metrics.Reject(fieldErr.Reason)
+		}
+		return validationError(FieldError{Field: fieldErr.Field, Message: fieldErr.Message})
+	}
+	var throttled *auth.ThrottledError
+	if errors.As(err, &throttled) {
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+			Message: "Too many failed logins; wait before trying again.", RetryAfter: throttled.RetryAfter, Scope: throttled.Scope}
+	}
 	for _, m := range errorTable() {
 		if errors.Is(err, m.err) {
 			return &Error{Status: m.status, Code: m.code, Message: m.message, Cause: err}
@@ -139,3 +168,5 @@ func (a *API) mapError(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
 		Message: "The server could not complete the request.", Cause: err}
 }
+
+func base64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -16,6 +16,7 @@ import (
 	"github.com/openguild/openguild/internal/config"
 	"github.com/openguild/openguild/internal/httpapi"
 	"github.com/openguild/openguild/internal/metrics"
+	"github.com/openguild/openguild/internal/ratelimit"
 	"github.com/openguild/openguild/internal/store"
 )
 
@@ -25,13 +26,19 @@ type Server struct {
 	logger  *slog.Logger
 	db      *store.DB
 	metrics *metrics.Metrics
+	auth    *Auth
+	clock   Clock
+
+	registerLimit *ratelimit.Window
+	loginLimit    *ratelimit.Window
 
 	client    *http.Server
 	clientLn  net.Listener
 	monitor   *http.Server // the metrics listener; nil when disabled
 	monitorLn net.Listener
 
-	serveErr chan error // receives the first listener failure
+	serveErr chan error    // receives the first listener failure
+	stop     chan struct{} // closed when Shutdown begins; background loops exit
 	wg       sync.WaitGroup
 
 	shutdownOnce sync.Once
@@ -42,11 +49,22 @@ type Server struct {
 	stopped bool
 }
 
+// Option adjusts a Server before it starts.
+type Option func(*Server)
+
+// WithClock makes the server read time from clock, for tests.
+func WithClock(clock Clock) Option {
+	return func(s *Server) { s.clock = clock }
+}
+
 // New opens and migrates the database and binds the listeners, so that
 // every configuration problem surfaces before anything is served. It logs
 // what it opened. Call Start to serve and Shutdown to stop.
-func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metrics.Build) (*Server, error) {
-	s := &Server{cfg: cfg, logger: logger, serveErr: make(chan error, 2)}
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metrics.Build, opts ...Option) (*Server, error) {
+	s := &Server{cfg: cfg, logger: logger, serveErr: make(chan error, 2), stop: make(chan struct{}), clock: systemClock{}}
+	for _, opt := range opts {
+		opt(s)
+	}
 	logger.Info("starting", "version", build.Version, "commit", build.Commit,
 		"server_name", cfg.ServerName, "data_dir", cfg.DataDir)
 
@@ -55,12 +73,21 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 	}
 	s.metrics = metrics.New(build)
 
+	if err := s.buildServices(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+
 	api := httpapi.New(httpapi.Deps{
 		Logger:         logger,
 		Metrics:        s.metrics,
 		Database:       s.db,
 		Build:          build,
 		TrustedProxies: cfg.TrustedProxies,
+		Accounts:       s.auth.Service,
+		PublicKeys:     s.auth.Keyring,
+		RegisterLimit:  s.registerLimit,
+		LoginLimit:     s.loginLimit,
 	})
 	if err := s.bindListeners(api.Handler()); err != nil {
 		s.db.Close()
@@ -93,6 +120,26 @@ func (s *Server) openDatabase(ctx context.Context) error {
 	}
 	s.db = db
 	return nil
+}
+
+func (s *Server) buildServices(ctx context.Context) error {
+	a, err := NewAuth(ctx, s.cfg, s.db, s.logger, s.metrics.Registry, s.clock)
+	if err != nil {
+		return err
+	}
+	s.auth = a
+
+	if s.registerLimit, err = newIPLimit(s.cfg.Limits.RegisterPerIP); err != nil {
+		return fmt.Errorf("create registration limit: %w", err)
+	}
+	if s.loginLimit, err = newIPLimit(s.cfg.Limits.LoginPerIP); err != nil {
+		return fmt.Errorf("create login limit: %w", err)
+	}
+	return nil
+}
+
+func newIPLimit(rate config.Rate) (*ratelimit.Window, error) {
+	return ratelimit.NewWindow(ratelimit.Limit{Requests: rate.Requests, Window: rate.Window}, ratelimit.WindowOptions{})
 }
 
 func (s *Server) bindListeners(handler http.Handler) error {
@@ -169,6 +216,8 @@ func (s *Server) Start() {
 	if s.monitor != nil {
 		s.serve("metrics", s.monitor, s.monitorLn)
 	}
+	s.wg.Add(1)
+	go s.maintain()
 }
 
 // serve runs srv on ln in a goroutine that Shutdown waits for. The caller
@@ -198,6 +247,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		s.stopped = true
 		s.mu.Unlock()
+		close(s.stop)
 		s.shutdownErr = s.shutdown(ctx)
 	})
 	return s.shutdownErr

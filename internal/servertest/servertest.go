@@ -30,6 +30,7 @@ type Server struct {
 	Config     config.Config
 	Logs       *LogBuffer
 	Client     *http.Client
+	Clock      *Clock // the server's clock; Advance moves it forward
 
 	srv *server.Server
 }
@@ -66,7 +67,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	logs := &LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	srv, err := server.New(context.Background(), cfg, logger, metrics.Build{Version: "test", Commit: "test"})
+	clock := &Clock{}
+	srv, err := server.New(context.Background(), cfg, logger, metrics.Build{Version: "test", Commit: "test"}, server.WithClock(clock))
 	if err != nil {
 		t.Fatalf("start test server: %v", err)
 	}
@@ -76,6 +78,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		URL:    "http://" + srv.ClientAddr(),
 		Config: cfg,
 		Logs:   logs,
+		Clock:  clock,
 		Client: &http.Client{Timeout: 30 * time.Second},
 		srv:    srv,
 	}
@@ -220,4 +223,38 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// Clock is the wall clock plus an offset that Advance adds to, so a test
+// can jump past a window without waiting while time still flows.
+type Clock struct {
+	mu     sync.Mutex // guards offset
+	offset time.Duration
+}
+
+// Now returns the current time plus the offset.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// Eventually polls cond every 20ms until it holds, failing the test if
+// it does not within timeout.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openguild/openguild/internal/auth"
+	"github.com/openguild/openguild/internal/config"
+	"github.com/openguild/openguild/internal/keys"
+	"github.com/openguild/openguild/internal/server"
+	"github.com/openguild/openguild/internal/store"
+	"github.com/openguild/openguild/internal/validate"
+)
+
+const adminUsage = `usage: openguild admin COMMAND [flags]
+
+Commands:
+  create-user --username NAME --password-stdin [--admin]
+  registration-token create [--uses N] [--expires DURATION]
+  keys list
+  keys rotate [--purpose access_token|event_signing]
+
+Admin commands work on the configured database while the server runs;
+a running server picks up their changes within 5 seconds.`
+
+// runAdmin dispatches the admin subcommands.
+func runAdmin(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("%s", adminUsage)
+	}
+	switch {
+	case args[0] == "create-user":
+		return adminCreateUser(ctx, env, args[1:])
+	case args[0] == "registration-token" && len(args) > 1 && args[1] == "create":
+		return adminCreateRegistrationToken(ctx, env, args[2:])
+	case args[0] == "keys" && len(args) > 1 && args[1] == "list":
+		return adminListKeys(ctx, env, args[2:])
+	case args[0] == "keys" && len(args) > 1 && args[1] == "rotate":
+		return adminRotateKey(ctx, env, args[2:])
+	default:
+		return usagef("unknown admin command %q\n%s", strings.Join(args, " "), adminUsage)
+	}
+}
+
+// openAuth opens and migrates the database and builds the account
+// service, for commands that run beside or instead of the server.
+func openAuth(ctx context.Context, env Env, cfg config.Config) (*server.Auth, *store.DB, error) {
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := server.NewAuth(ctx, cfg, db, logger, prometheus.NewRegistry(), nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return a, db, nil
+}
+
+func adminCreateUser(ctx context.Context, env Env, args []string) error {
+	var username string
+	var passwordStdin, admin bool
+	cfg, fs, err := parseFlags(env, "admin create-user", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&username, "username", "", "name of the new account (2 to 32 of A-Z a-z 0-9 . _ -)")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+		fs.BoolVar(&admin, "admin", false, "make the account a server administrator")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || username == "" || !passwordStdin {
+		return usagef("usage: openguild admin create-user --username NAME --password-stdin [--admin]")
+	}
+	password, err := readPassword(env.Stdin)
+	if err != nil {
+		return err
+	}
+
+	a, db, err := openAuth(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	user, err := a.Service.CreateUser(ctx, username, password, admin)
+	var fieldErr *validate.Error
+	switch {
+	case errors.As(err, &fieldErr):
+		return usageError{err}
+	case errors.Is(err, auth.ErrUsernameTaken):
+		return fmt.Errorf("create user %q: the name is taken", username)
+	case err != nil:
+		return fmt.Errorf("create user %q: %w", username, err)
+	}
+	fmt.Fprintf(env.Stdout, "created user %s (id %s, admin %t)\n", user.Username, user.ID, admin)
+	return nil
+}
+
+// readPassword reads one line, without its line ending, so
+// `echo pw | openguild admin create-user ...` works.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, validate.PasswordMax+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usagef("no password on standard input")
+	}
+	return line, nil
+}
+
+func adminCreateRegistrationToken(ctx context.Context, env Env, args []string) error {
+	var uses int
+	var expires time.Duration
+	cfg, fs, err := parseFlags(env, "admin registration-token create", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&uses, "uses", 1, "registrations the token admits; 0 means unlimited")
+		fs.DurationVar(&expires, "expires", 7*24*time.Hour, "time until the token expires; 0 means never")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || uses < 0 || expires < 0 {
+		return usagef("usage: openguild admin registration-token create [--uses N] [--expires DURATION], with N and DURATION not negative")
+	}
+
+	a, db, err := openAuth(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	token, err := a.Service.CreateRegistrationToken(ctx, uses, expires)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, token)
+	return nil
+}
+
+func adminListKeys(ctx context.Context, env Env, args []string) error {
+	cfg, fs, err := parseFlags(env, "admin keys list", args, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("usage: openguild admin keys list")
+	}
+	a, db, err := openAuth(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPURPOSE\tSTATE\tCREATED\tVERIFIES UNTIL")
+	now := time.Now()
+	for _, k := range a.Keyring.Keys() {
+		state, until := "active", "-"
+		if !k.Active() {
+			state, until = "retired", k.VerifyUntil.UTC().Format(time.RFC3339)
+			if !k.Verifies(now) {
+				state = "expired"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Purpose, state, k.CreatedAt.UTC().Format(time.RFC3339), until)
+	}
+	return tw.Flush()
+}
+
+func adminRotateKey(ctx context.Context, env Env, args []string) error {
+	var purpose string
+	cfg, fs, err := parseFlags(env, "admin keys rotate", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&purpose, "purpose", string(keys.PurposeAccessToken), "key to rotate: access_token or event_signing")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || (purpose != string(keys.PurposeAccessToken) && purpose != string(keys.PurposeEventSigning)) {
+		return usagef("usage: openguild admin keys rotate [--purpose access_token|event_signing]")
+	}
+	a, db, err := openAuth(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	key, err := a.Keyring.Rotate(ctx, keys.Purpose(purpose))
+	if err != nil {
+		return fmt.Errorf("rotate %s key: %w", purpose, err)
+	}
+	fmt.Fprintf(env.Stdout, "new %s key %s; the previous key keeps verifying until its tokens expire\n", purpose, key.ID)
+	return nil
+}

@@ -1,0 +1,350 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/openguild/openguild/internal/auth"
+	"github.com/openguild/openguild/internal/keys"
+	"github.com/openguild/openguild/internal/metrics"
+	"github.com/openguild/openguild/internal/ratelimit"
+)
+
+// timeFormat is RFC 3339 in UTC with milliseconds, the API's time form.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// userJSON is the public User of the API. A deleted account keeps its id
+// and reads as a deleted user.
+type userJSON struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	CreatedAt   string `json:"created_at"`
+	Deleted     bool   `json:"deleted,omitempty"`
+}
+
+func newUserJSON(u auth.User) userJSON {
+	if u.Deleted() {
+		return userJSON{ID: u.ID, Username: "deleted-user", DisplayName: "Deleted user",
+			CreatedAt: formatTime(u.CreatedAt), Deleted: true}
+	}
+	return userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, CreatedAt: formatTime(u.CreatedAt)}
+}
+
+// meJSON adds the caller's own settings to their User.
+type meJSON struct {
+	userJSON
+	DMPolicy string `json:"dm_policy"`
+	IsAdmin  bool   `json:"is_admin"`
+}
+
+type tokensJSON struct {
+	AccessToken      string   `json:"access_token"`
+	AccessExpiresAt  string   `json:"access_expires_at"`
+	RefreshToken     string   `json:"refresh_token"`
+	RefreshExpiresAt string   `json:"refresh_expires_at"`
+	SessionID        string   `json:"session_id"`
+	User             userJSON `json:"user"`
+}
+
+func newTokensJSON(t auth.Tokens) tokensJSON {
+	return tokensJSON{
+		AccessToken: t.AccessToken, AccessExpiresAt: formatTime(t.AccessExpiresAt),
+		RefreshToken: t.RefreshToken, RefreshExpiresAt: formatTime(t.RefreshExpiresAt),
+		SessionID: t.SessionID, User: newUserJSON(t.User),
+	}
+}
+
+// Accounts is what the account routes need from the auth service.
+type Accounts interface {
+	Register(ctx context.Context, req auth.RegisterRequest) (auth.User, error)
+	Login(ctx context.Context, req auth.LoginRequest) (auth.Tokens, error)
+	Refresh(ctx context.Context, req auth.RefreshRequest) (auth.Tokens, error)
+	Authenticate(ctx context.Context, token, ip string) (auth.Principal, error)
+	Logout(ctx context.Context, p auth.Principal) error
+	Sessions(ctx context.Context, p auth.Principal) ([]auth.Session, error)
+	RevokeSession(ctx context.Context, p auth.Principal, sessionID string) error
+	User(ctx context.Context, id string) (auth.User, error)
+	UpdateProfile(ctx context.Context, p auth.Principal, req auth.ProfileRequest) (auth.User, error)
+	ChangePassword(ctx context.Context, p auth.Principal, current, next string) error
+	DeleteAccount(ctx context.Context, p auth.Principal, password string) error
+}
+
+// PublicKeys lists the keys that verify access tokens, for JWKS.
+type PublicKeys interface {
+	Verifying(purpose keys.Purpose) []keys.Key
+}
+
+// authedFunc is a handler that runs only for an authenticated caller.
+type authedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+type principalKey struct{}
+
+// authed wraps h in the bearer check: a missing token answers 401
+// unauthorized, a bad, expired or revoked one 401 invalid_token.
+func (a *API) authed(h authedFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		token, ok := bearerToken(r)
+		if !ok {
+			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+				Message: "This route needs an Authorization: Bearer access token."}
+		}
+		p, err := a.accounts.Authenticate(r.Context(), token, ClientIP(r).String())
+		if err != nil {
+			return err
+		}
+		stateOf(r).userID = p.UserID
+		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p)
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	header := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// limitByIP wraps h in a per-client-IP sliding window. A rejection
+// answers 429 with scope ip and counts as ip_rate_limit.
+func (a *API) limitByIP(limiter *ratelimit.Window, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		d := limiter.Allow(ClientIP(r).String())
+		if !d.Allowed {
+			a.metrics.Reject(metrics.ReasonIPRateLimit)
+			return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+				Message: "Too many requests from this address; retry later.", RetryAfter: d.RetryAfter, Scope: ScopeIP}
+		}
+		return h(w, r)
+	}
+}
+
+func handleRegister(accounts Accounts) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Username          string `json:"username"`
+			Password          string `json:"password"`
+			DisplayName       string `json:"display_name"`
+			RegistrationToken string `json:"registration_token"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		user, err := accounts.Register(r.Context(), auth.RegisterRequest{
+			Username: body.Username, Password: body.Password,
+			DisplayName: body.DisplayName, RegistrationToken: body.RegistrationToken,
+		})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, map[string]any{"user": newUserJSON(user)})
+		return nil
+	}
+}
+
+func handleLogin(accounts Accounts) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Username string `json:"username"`
+			Password string `json:"password"`
+			Device   struct {
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			} `json:"device"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		tokens, err := accounts.Login(r.Context(), auth.LoginRequest{
+			Username: body.Username, Password: body.Password,
+			DeviceID: body.Device.ID, DeviceName: body.Device.Name,
+			UserAgent: r.UserAgent(), IP: ClientIP(r).String(),
+		})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newTokensJSON(tokens))
+		return nil
+	}
+}
+
+func handleRefresh(accounts Accounts) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			RefreshToken string `json:"refresh_token"`
+			DeviceID     string `json:"device_id"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		tokens, err := accounts.Refresh(r.Context(), auth.RefreshRequest{
+			Token: body.RefreshToken, DeviceID: body.DeviceID, IP: ClientIP(r).String(),
+		})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newTokensJSON(tokens))
+		return nil
+	}
+}
+
+func handleLogout(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		if err := accounts.Logout(r.Context(), p); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+type sessionJSON struct {
+	ID         string `json:"id"`
+	DeviceID   string `json:"device_id"`
+	DeviceName string `json:"device_name"`
+	CreatedAt  string `json:"created_at"`
+	LastSeenAt string `json:"last_seen_at"`
+	LastIP     string `json:"last_ip"`
+	Current    bool   `json:"current"`
+}
+
+func handleListSessions(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		sessions, err := accounts.Sessions(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		out := make([]sessionJSON, len(sessions))
+		for i, s := range sessions {
+			out[i] = sessionJSON{
+				ID: s.ID, DeviceID: s.DeviceID, DeviceName: s.DeviceName,
+				CreatedAt: formatTime(s.CreatedAt), LastSeenAt: formatTime(s.LastSeenAt),
+				LastIP: s.LastIP, Current: s.ID == p.SessionID,
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
+func handleRevokeSession(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		if err := accounts.RevokeSession(r.Context(), p, r.PathValue("session_id")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func handleGetMe(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		user, err := accounts.User(r.Context(), p.UserID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, meJSON{userJSON: newUserJSON(user), DMPolicy: user.DMPolicy, IsAdmin: user.IsAdmin})
+		return nil
+	}
+}
+
+func handleUpdateMe(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		var body struct {
+			DisplayName *string `json:"display_name"`
+			DMPolicy    *string `json:"dm_policy"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		user, err := accounts.UpdateProfile(r.Context(), p, auth.ProfileRequest{DisplayName: body.DisplayName, DMPolicy: body.DMPolicy})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, meJSON{userJSON: newUserJSON(user), DMPolicy: user.DMPolicy, IsAdmin: user.IsAdmin})
+		return nil
+	}
+}
+
+// wrongPassword answers a wrong current password on the caller's own
+// account with 403, so clients do not mistake it for an expired token.
+func wrongPassword(err error) error {
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		return &Error{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "The password is wrong.", Cause: err}
+	}
+	return err
+}
+
+func handleChangePassword(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		var body struct {
+			CurrentPassword string `json:"current_password"`
+			NewPassword     string `json:"new_password"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		if err := accounts.ChangePassword(r.Context(), p, body.CurrentPassword, body.NewPassword); err != nil {
+			return wrongPassword(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func handleDeleteMe(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		var body struct {
+			Password string `json:"password"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		if err := accounts.DeleteAccount(r.Context(), p, body.Password); err != nil {
+			return wrongPassword(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func handleGetUser(accounts Accounts) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		user, err := accounts.User(r.Context(), r.PathValue("user_id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newUserJSON(user))
+		return nil
+	}
+}
+
+// handleJWKS publishes the keys that verify access tokens, in the RFC
+// 8037 OKP form, so other services can check tokens themselves.
+func handleJWKS(publicKeys PublicKeys) handlerFunc {
+	type jwk struct {
+		Kty string `json:"kty"`
+		Crv string `json:"crv"`
+		X   string `json:"x"`
+		Kid string `json:"kid"`
+		Alg string `json:"alg"`
+		Use string `json:"use"`
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		verifying := publicKeys.Verifying(keys.PurposeAccessToken)
+		set := make([]jwk, len(verifying))
+		for i, k := range verifying {
+			set[i] = jwk{Kty: "OKP", Crv: "Ed25519", X: base64URL(k.Public), Kid: k.ID, Alg: "EdDSA", Use: "sig"}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": set})
+		return nil
+	}
+}
