@@ -82,7 +82,9 @@ func (l latencies) max() time.Duration {
 	return slices.Max(l)
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+}
 
 // peakRSS returns the peak resident set size of a process in KiB, from
 // VmHWM in /proc/PID/status, or 0 when pid is 0 or unreadable.
