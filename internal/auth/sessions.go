@@ -181,6 +181,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	if err != nil {
 		return Tokens{}, err
 	}
+	if user.Deleted() {
+		return Tokens{}, ErrInvalidRefreshToken
+	}
 
 	if stored.RotatedAt.IsZero() {
 		tokens, err := s.rotate(ctx, req, stored, user)

@@ -110,7 +110,7 @@ type Store interface {
 	// PasswordHash returns a live account's password hash. ErrNotFound.
 	PasswordHash(ctx context.Context, userID string) (string, error)
 
-	// SetPasswordHash replaces a live account's password hash.
+	// SetPasswordHash replaces a live account's password hash. ErrNotFound.
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 
 	// UpdateProfile applies u to a live account. ErrNotFound.
@@ -118,12 +118,13 @@ type Store interface {
 
 	// DeleteUser marks an account deleted, clears its password hash and
 	// revokes every session, in one transaction. It returns the revoked
-	// session ids.
+	// session ids, or ErrNotFound for an unknown or deleted account.
 	DeleteUser(ctx context.Context, userID string, at time.Time) ([]string, error)
 
 	// CreateSession stores a session and its first refresh token. A live
 	// session of the same user and device is revoked in the same
-	// transaction; its id is returned.
+	// transaction; its id is returned. ErrNotFound when the user is
+	// deleted, even by a deletion that races the login.
 	CreateSession(ctx context.Context, s Session, token RefreshToken) (replaced []string, err error)
 
 	// Session returns a session by id, revoked ones included. ErrNotFound.
@@ -148,7 +149,7 @@ type Store interface {
 
 	// RotateRefreshToken marks OldHash rotated and stores Successor, in one
 	// transaction. It returns ErrAlreadyRotated when OldHash was rotated
-	// first by a concurrent request.
+	// first by a concurrent request, and ErrNotFound when it is unknown.
 	RotateRefreshToken(ctx context.Context, r Rotation) error
 
 	// CreateRegistrationToken stores a registration token by hash.

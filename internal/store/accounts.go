@@ -82,10 +82,7 @@ func consumeRegistrationToken(ctx context.Context, tx *sql.Tx, hash []byte, now 
 	if err != nil {
 		return fmt.Errorf("consume registration token: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return auth.ErrInvalidRegistrationToken
-	}
-	return nil
+	return expectOneRow(res, auth.ErrInvalidRegistrationToken)
 }
 
 // User implements auth.Store.

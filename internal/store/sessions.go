@@ -30,6 +30,9 @@ func scanSession(row interface{ Scan(...any) error }) (auth.Session, error) {
 func (a *Accounts) CreateSession(ctx context.Context, s auth.Session, token auth.RefreshToken) ([]string, error) {
 	var replaced []string
 	err := a.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := lockLiveUser(ctx, tx, a.db.dialect, s.UserID); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx,
 			`UPDATE sessions SET revoked_at = $1, revoke_reason = 'replaced_by_login'
 			 WHERE user_id = $2 AND device_id = $3 AND revoked_at IS NULL
@@ -52,6 +55,26 @@ func (a *Accounts) CreateSession(ctx context.Context, s auth.Session, token auth
 		return insertRefreshToken(ctx, tx, token)
 	})
 	return replaced, err
+}
+
+// lockLiveUser requires the user to exist and not be deleted, and holds
+// their row until the transaction ends, so a login racing an account
+// deletion cannot leave a live session behind. SQLite's single writer
+// already serialises the two; PostgreSQL needs the row lock.
+func lockLiveUser(ctx context.Context, tx *sql.Tx, dialect Dialect, userID string) error {
+	query := `SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL`
+	if dialect == Postgres {
+		query += ` FOR SHARE`
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, query, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("lock user %s: %w", userID, err)
+	}
+	return nil
 }
 
 func insertRefreshToken(ctx context.Context, tx *sql.Tx, t auth.RefreshToken) error {
@@ -184,7 +207,7 @@ func (a *Accounts) RotateRefreshToken(ctx context.Context, r auth.Rotation) erro
 			return fmt.Errorf("mark refresh token rotated: %w", err)
 		}
 		if err := expectOneRow(res, auth.ErrAlreadyRotated); err != nil {
-			return err
+			return refreshTokenExists(ctx, tx, r.OldHash, err)
 		}
 		if err := insertRefreshToken(ctx, tx, r.Successor); err != nil {
 			return err
@@ -224,4 +247,19 @@ func collectStrings(rows *sql.Rows) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// refreshTokenExists returns ifExists when the token is stored and
+// auth.ErrNotFound when it is not, so a rotation of an unknown token is
+// not mistaken for a lost race.
+func refreshTokenExists(ctx context.Context, tx *sql.Tx, hash []byte, ifExists error) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE token_hash = $1`, hash).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("look up refresh token: %w", err)
+	}
+	return ifExists
 }
