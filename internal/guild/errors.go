@@ -1,0 +1,25 @@
+package guild
+
+import "errors"
+
+// ErrNotFound means the resource does not exist or the caller may not
+// see it; the API answers both the same way so ids cannot be probed.
+var ErrNotFound = errors.New("not found")
+
+// ErrForbidden means the caller sees the resource but may not change it.
+var ErrForbidden = errors.New("forbidden")
+
+// ErrNotMember means the user named as a guild's new owner is not a
+// member of it.
+var ErrNotMember = errors.New("not a member")
+
+// ErrBanned means the user is banned from the guild.
+var ErrBanned = errors.New("banned")
+
+// ErrOwnershipTransferRequired means the user owns a guild and must hand
+// it to someone else first.
+var ErrOwnershipTransferRequired = errors.New("ownership transfer required")
+
+// ErrDMBlocked means a recipient accepts direct messages only from people
+// who share a guild with them.
+var ErrDMBlocked = errors.New("direct message blocked by recipient")
