@@ -9,6 +9,10 @@ import (
 	"github.com/openguild/openguild/internal/validate"
 )
 
+// deletedUsername is the name every deleted account shows, so no live
+// account may take it.
+const deletedUsername = "deleted-user"
+
 // RegisterRequest is a new account's details.
 type RegisterRequest struct {
 	Username          string
@@ -55,6 +59,9 @@ func (s *Service) createUser(ctx context.Context, req RegisterRequest, admin boo
 	key, err := validate.Username(req.Username)
 	if err != nil {
 		return User{}, err
+	}
+	if key == deletedUsername {
+		return User{}, ErrUsernameTaken // the name deleted accounts show
 	}
 	if err := validate.Password("password", req.Password); err != nil {
 		return User{}, err
@@ -164,11 +171,21 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 }
 
 // DeleteAccount deletes the caller's account after checking the password:
-// every session ends at once and the profile reads as a deleted user. It
-// returns ErrInvalidCredentials for a wrong password.
+// the user leaves every guild, every session ends at once, and the
+// profile reads as a deleted user. It returns ErrInvalidCredentials for a
+// wrong password, or the error of Departures.CheckDeparture, such as the
+// one for a guild owner.
 func (s *Service) DeleteAccount(ctx context.Context, p Principal, password string) error {
 	if err := s.checkPassword(ctx, p.UserID, "password", password); err != nil {
 		return err
+	}
+	if d := s.opts.Departures; d != nil {
+		if err := d.CheckDeparture(ctx, p.UserID); err != nil {
+			return err
+		}
+		if err := d.Depart(ctx, p.UserID); err != nil {
+			return err
+		}
 	}
 	revoked, err := s.store.DeleteUser(ctx, p.UserID, s.now())
 	if err != nil {

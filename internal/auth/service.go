@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -48,7 +49,7 @@ type Options struct {
 	// SessionCheckInterval bounds how long a session's state may be served
 	// from the cache. Revocations through this Service take effect at once;
 	// the interval covers revocations made by another node or process.
-	SessionCheckInterval time.Duration // default 2s
+	SessionCheckInterval time.Duration // default 1s
 
 	// RefreshKey keys the HMAC that derives a refresh token's successor,
 	// so a retry inside the grace window gets the same successor without
@@ -56,6 +57,19 @@ type Options struct {
 	RefreshKey []byte
 
 	Clock ratelimit.Clock // nil means the system clock
+
+	// Departures, if set, is asked before an account is deleted and told
+	// to remove it from everything it belongs to.
+	Departures Departures
+}
+
+// Departures is what account deletion needs from the rest of the server.
+type Departures interface {
+	// CheckDeparture returns an error, such as one meaning the user owns a
+	// guild, when the account may not be deleted yet.
+	CheckDeparture(ctx context.Context, userID string) error
+	// Depart removes the user from every guild.
+	Depart(ctx context.Context, userID string) error
 }
 
 func (o *Options) setDefaults() {
@@ -65,7 +79,7 @@ func (o *Options) setDefaults() {
 	setDuration(&o.LoginFailureWindow, 15*time.Minute)
 	setDuration(&o.LoginBaseDelay, time.Second)
 	setDuration(&o.LoginMaxDelay, 5*time.Minute)
-	setDuration(&o.SessionCheckInterval, 2*time.Second)
+	setDuration(&o.SessionCheckInterval, time.Second)
 	if o.LoginFailuresPerAccount == 0 {
 		o.LoginFailuresPerAccount = 5
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,6 +40,10 @@ func runAdmin(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		return usagef("%s", adminUsage)
 	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(env.Stdout, adminUsage)
+		return nil
+	}
 	switch {
 	case args[0] == "create-user":
 		return adminCreateUser(ctx, env, args[1:])
@@ -48,13 +54,16 @@ func runAdmin(ctx context.Context, env Env, args []string) error {
 	case args[0] == "keys" && len(args) > 1 && args[1] == "rotate":
 		return adminRotateKey(ctx, env, args[2:])
 	default:
-		return usagef("unknown admin command %q\n%s", strings.Join(args, " "), adminUsage)
+		return usagef("unknown admin command %q\n%s", args[0], adminUsage)
 	}
 }
 
 // openAuth opens and migrates the database and builds the account
 // service, for commands that run beside or instead of the server.
 func openAuth(ctx context.Context, env Env, cfg config.Config) (*server.Auth, *store.DB, error) {
+	if err := requireExistingSQLite(cfg); err != nil {
+		return nil, nil, err
+	}
 	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, nil, err
@@ -64,7 +73,7 @@ func openAuth(ctx context.Context, env Env, cfg config.Config) (*server.Auth, *s
 		return nil, nil, err
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := server.NewAuth(ctx, cfg, db, logger, prometheus.NewRegistry(), nil)
+	a, err := server.NewAuth(ctx, cfg, db, logger, prometheus.NewRegistry(), nil, nil)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -108,6 +117,20 @@ func adminCreateUser(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("create user %q: %w", username, err)
 	}
 	fmt.Fprintf(env.Stdout, "created user %s (id %s, admin %t)\n", user.Username, user.ID, admin)
+	return nil
+}
+
+// requireExistingSQLite stops an admin command aimed at a data directory
+// with no database, which would otherwise create an empty one that the
+// running server never reads.
+func requireExistingSQLite(cfg config.Config) error {
+	if cfg.DatabaseURL != "" {
+		return nil
+	}
+	path := filepath.Join(cfg.DataDir, store.SQLiteFileName)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no database at %s: pass the server's --data-dir or --database-url, or run `openguild migrate` first to create one", path)
+	}
 	return nil
 }
 
@@ -204,6 +227,6 @@ func adminRotateKey(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("rotate %s key: %w", purpose, err)
 	}
-	fmt.Fprintf(env.Stdout, "new %s key %s; the previous key keeps verifying until its tokens expire\n", purpose, key.ID)
+	fmt.Fprintf(env.Stdout, "new %s key %s; the previous key stays published and keeps verifying for its retention period\n", purpose, key.ID)
 	return nil
 }

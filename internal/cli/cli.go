@@ -71,7 +71,7 @@ func commands() []command {
 		{"migrate", "apply pending database migrations and exit", runMigrate},
 		{"config", "print the effective configuration, secrets redacted; `config check FILE` validates a file", runConfig},
 		{"version", "print the version and commit", runVersion},
-		{"admin", "administer the server: create-user", runAdmin},
+		{"admin", "administer the server: create-user, registration-token create, keys list|rotate", runAdmin},
 	}
 }
 
@@ -129,7 +129,7 @@ func parseFlags(env Env, name string, args []string, extra func(*flag.FlagSet)) 
 
 	cfg, err := cfgFlags.Load(env.LookupEnv)
 	if err != nil {
-		return config.Config{}, nil, err
+		return config.Config{}, nil, usageError{err} // a bad file or value: exit status 2
 	}
 	return cfg, fs, nil
 }

@@ -23,6 +23,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 
 	srv, err := server.New(ctx, cfg, logger, env.Build)
 	if err != nil {
+		logger.Error("start failed", "err", err)
 		return err
 	}
 	srv.Start()

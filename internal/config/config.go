@@ -143,6 +143,9 @@ func (c *Config) Validate() error {
 	if err := validateListenAddr("metrics_listen", c.MetricsListen, true); err != nil {
 		return err
 	}
+	if c.MetricsListen != "" && c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+		return &Error{Key: "metrics_listen", Value: c.MetricsListen, Want: "an address other than listen's"}
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		key, value := "tls_key_file", c.TLSKeyFile
 		if c.TLSCertFile == "" {

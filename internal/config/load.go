@@ -73,9 +73,31 @@ func (f *Flags) Load(lookupEnv func(string) (string, bool)) (Config, error) {
 	}
 
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, f.withSource(err, lookupEnv, cfg.File)
 	}
 	return cfg, nil
+}
+
+// withSource names where a key rejected by Validate was set: the flag,
+// else the environment variable, else the file.
+func (f *Flags) withSource(err error, lookupEnv func(string) (string, bool), file string) error {
+	var cfgErr *Error
+	if !errors.As(err, &cfgErr) || cfgErr.Source != "" {
+		return err
+	}
+	for _, s := range settings() {
+		if s.key != cfgErr.Key {
+			continue
+		}
+		if _, ok := f.values[s.key]; ok {
+			cfgErr.Source = "--" + s.flag()
+		} else if _, ok := lookupEnv(s.env()); ok {
+			cfgErr.Source = s.env()
+		} else if file != "" {
+			cfgErr.Source = file
+		}
+	}
+	return err
 }
 
 // CheckFile reads and validates one YAML file on top of the defaults,

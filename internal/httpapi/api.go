@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/openguild/openguild/internal/guild"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
 	"github.com/openguild/openguild/internal/store"
@@ -34,6 +35,7 @@ type Deps struct {
 
 	Accounts   Accounts
 	PublicKeys PublicKeys
+	Guilds     *guild.Service
 
 	// Per-client-IP limits on the unauthenticated write routes.
 	RegisterLimit *ratelimit.Window
@@ -50,6 +52,7 @@ type API struct {
 	trustedProxies []netip.Prefix
 	accounts       Accounts
 	publicKeys     PublicKeys
+	guilds         *guild.Service
 	registerLimit  *ratelimit.Window
 	loginLimit     *ratelimit.Window
 }
@@ -66,6 +69,7 @@ func New(deps Deps) *API {
 		trustedProxies: deps.TrustedProxies,
 		accounts:       deps.Accounts,
 		publicKeys:     deps.PublicKeys,
+		guilds:         deps.Guilds,
 		registerLimit:  deps.RegisterLimit,
 		loginLimit:     deps.LoginLimit,
 	}

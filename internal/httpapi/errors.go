@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/openguild/openguild/internal/auth"
+	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/validate"
 )
 
@@ -111,6 +113,11 @@ func errorTable() []errorMapping {
 		{auth.ErrRegistrationClosed, http.StatusForbidden, "registration_closed", "This server does not accept new registrations."},
 		{auth.ErrInvalidRegistrationToken, http.StatusForbidden, "invalid_registration_token", "Registration needs a valid registration token."},
 		{auth.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
+		{guild.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
+		{guild.ErrForbidden, http.StatusForbidden, CodeForbidden, "You may not make this change."},
+		{guild.ErrBanned, http.StatusForbidden, "banned", "You are banned from this guild."},
+		{guild.ErrOwnershipTransferRequired, http.StatusConflict, "ownership_transfer_required", "You own a guild; transfer its ownership first."},
+		{guild.ErrDMBlocked, http.StatusForbidden, "dm_blocked", "A recipient accepts direct messages only from people who share a guild with them."},
 	}
 }
 
@@ -134,8 +141,16 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		seconds := int64(math.Ceil(apiErr.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(max(seconds, 1), 10))
 	}
-	if apiErr.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer error="`+apiErr.Code+`"`)
+	switch apiErr.Code {
+	case CodeUnauthorized:
+		// RFC 6750 section 3.1: no error attribute when no token was sent.
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	case CodeInvalidToken:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	default:
+		if apiErr.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
 	}
 	writeJSON(w, apiErr.Status, body)
 }
@@ -159,6 +174,9 @@ func (a *API) toError(err error) *Error {
 	if errors.As(err, &throttled) {
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
 			Message: "Too many failed logins; wait before trying again.", RetryAfter: throttled.RetryAfter, Scope: throttled.Scope}
+	}
+	if errors.Is(err, guild.ErrForbidden) {
+		a.metrics.Reject(metrics.ReasonForbidden)
 	}
 	for _, m := range errorTable() {
 		if errors.Is(err, m.err) {

@@ -64,7 +64,7 @@ func jsonError(err error) error {
 		field := typeErr.Field
 		if field == "" {
 			return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON,
-				Message: fmt.Sprintf("The request body must be a JSON %s.", jsonKind(typeErr.Type.Kind().String())), Cause: err}
+				Message: fmt.Sprintf("The request body must be %s in JSON.", jsonKind(typeErr.Type.Kind().String())), Cause: err}
 		}
 		return validationError(FieldError{Field: field,
 			Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)})

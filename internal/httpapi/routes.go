@@ -19,4 +19,42 @@ func (a *API) routes(rt *router) {
 	rt.handle("DELETE /api/v1/users/@me", capDefault, a.authed(handleDeleteMe(a.accounts)))
 	rt.handle("POST /api/v1/users/@me/password", capDefault, a.authed(handleChangePassword(a.accounts)))
 	rt.handle("GET /api/v1/users/{user_id}", capDefault, a.authed(handleGetUser(a.accounts)))
+
+	rt.handle("POST /api/v1/guilds", capDefault, a.authed(handleCreateGuild(a.guilds)))
+	rt.handle("GET /api/v1/guilds", capDefault, a.authed(handleListGuilds(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}", capDefault, a.authed(handleGetGuild(a.guilds)))
+	rt.handle("PATCH /api/v1/guilds/{guild_id}", capDefault, a.authed(handleUpdateGuild(a.guilds)))
+	rt.handle("DELETE /api/v1/guilds/{guild_id}", capDefault, a.authed(handleDeleteGuild(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}/events", capDefault, a.authed(handleEvents(a.guilds, true)))
+
+	rt.handle("POST /api/v1/guilds/{guild_id}/channels", capDefault, a.authed(handleCreateChannel(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}/channels", capDefault, a.authed(handleListChannels(a.guilds)))
+	rt.handle("GET /api/v1/channels/{channel_id}", capDefault, a.authed(handleGetChannel(a.guilds)))
+	rt.handle("PATCH /api/v1/channels/{channel_id}", capDefault, a.authed(handleUpdateChannel(a.guilds)))
+	rt.handle("DELETE /api/v1/channels/{channel_id}", capDefault, a.authed(handleDeleteChannel(a.guilds)))
+	rt.handle("GET /api/v1/channels/{channel_id}/events", capDefault, a.authed(handleEvents(a.guilds, false)))
+	rt.handle("PUT /api/v1/channels/{channel_id}/permissions/{target_id}", capDefault, a.authed(handleSetOverwrite(a.guilds)))
+	rt.handle("DELETE /api/v1/channels/{channel_id}/permissions/{target_id}", capDefault, a.authed(handleDeleteOverwrite(a.guilds)))
+
+	rt.handle("POST /api/v1/guilds/{guild_id}/invites", capDefault, a.authed(handleCreateInvite(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}/invites", capDefault, a.authed(handleListInvites(a.guilds)))
+	rt.handle("POST /api/v1/invites/{code}/accept", capDefault, a.authed(handleAcceptInvite(a.guilds)))
+	rt.handle("DELETE /api/v1/invites/{code}", capDefault, a.authed(handleDeleteInvite(a.guilds)))
+
+	rt.handle("GET /api/v1/guilds/{guild_id}/members", capDefault, a.authed(handleListMembers(a.guilds)))
+	rt.handle("PATCH /api/v1/guilds/{guild_id}/members/{user_id}", capDefault, a.authed(handleUpdateMember(a.guilds)))
+	rt.handle("DELETE /api/v1/guilds/{guild_id}/members/{user_id}", capDefault, a.authed(handleRemoveMember(a.guilds)))
+	rt.handle("PUT /api/v1/guilds/{guild_id}/members/{user_id}/roles/{role_id}", capDefault, a.authed(handleAddMemberRole(a.guilds)))
+	rt.handle("DELETE /api/v1/guilds/{guild_id}/members/{user_id}/roles/{role_id}", capDefault, a.authed(handleRemoveMemberRole(a.guilds)))
+	rt.handle("PUT /api/v1/guilds/{guild_id}/bans/{user_id}", capDefault, a.authed(handleBan(a.guilds)))
+	rt.handle("DELETE /api/v1/guilds/{guild_id}/bans/{user_id}", capDefault, a.authed(handleUnban(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}/bans", capDefault, a.authed(handleListBans(a.guilds)))
+
+	rt.handle("POST /api/v1/guilds/{guild_id}/roles", capDefault, a.authed(handleCreateRole(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}/roles", capDefault, a.authed(handleListRoles(a.guilds)))
+	rt.handle("PATCH /api/v1/guilds/{guild_id}/roles/{role_id}", capDefault, a.authed(handleUpdateRole(a.guilds)))
+	rt.handle("DELETE /api/v1/guilds/{guild_id}/roles/{role_id}", capDefault, a.authed(handleDeleteRole(a.guilds)))
+
+	rt.handle("POST /api/v1/dms", capDefault, a.authed(handleCreateDM(a.guilds)))
+	rt.handle("GET /api/v1/dms", capDefault, a.authed(handleListDMs(a.guilds)))
 }

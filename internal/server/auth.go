@@ -39,8 +39,9 @@ type Auth struct {
 // NewAuth loads the keyring (creating the first keys on a new database),
 // the refresh-token key and the password hasher, and returns the account
 // service over db.
-// clock may be nil for the system clock.
-func NewAuth(ctx context.Context, cfg config.Config, db *store.DB, logger *slog.Logger, reg prometheus.Registerer, clock Clock) (*Auth, error) {
+// clock may be nil for the system clock; departures may be nil where no
+// account is deleted.
+func NewAuth(ctx context.Context, cfg config.Config, db *store.DB, logger *slog.Logger, reg prometheus.Registerer, clock Clock, departures auth.Departures) (*Auth, error) {
 	if clock == nil {
 		clock = systemClock{}
 	}
@@ -89,6 +90,7 @@ func NewAuth(ctx context.Context, cfg config.Config, db *store.DB, logger *slog.
 		LoginMaxDelay:           cfg.Auth.LoginMaxDelay,
 		RefreshKey:              refreshKey,
 		Clock:                   clock,
+		Departures:              departures,
 	}, logger, reg)
 	if err != nil {
 		return nil, err

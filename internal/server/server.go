@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/openguild/openguild/internal/bus"
 	"github.com/openguild/openguild/internal/config"
+	"github.com/openguild/openguild/internal/guild"
 	"github.com/openguild/openguild/internal/httpapi"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
@@ -27,11 +29,14 @@ type Server struct {
 	db      *store.DB
 	metrics *metrics.Metrics
 	auth    *Auth
+	guilds  *guild.Service
+	bus     *bus.Local
 	clock   Clock
 
 	registerLimit *ratelimit.Window
 	loginLimit    *ratelimit.Window
 
+	tlsConfig *tls.Config // nil without TLS
 	client    *http.Server
 	clientLn  net.Listener
 	monitor   *http.Server // the metrics listener; nil when disabled
@@ -68,6 +73,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 	logger.Info("starting", "version", build.Version, "commit", build.Commit,
 		"server_name", cfg.ServerName, "data_dir", cfg.DataDir)
 
+	// Certificate problems are configuration mistakes: report them before
+	// the database is touched.
+	if err := s.loadTLS(); err != nil {
+		return nil, err
+	}
 	if err := s.openDatabase(ctx); err != nil {
 		return nil, err
 	}
@@ -86,6 +96,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 		TrustedProxies: cfg.TrustedProxies,
 		Accounts:       s.auth.Service,
 		PublicKeys:     s.auth.Keyring,
+		Guilds:         s.guilds,
 		RegisterLimit:  s.registerLimit,
 		LoginLimit:     s.loginLimit,
 	})
@@ -123,7 +134,10 @@ func (s *Server) openDatabase(ctx context.Context) error {
 }
 
 func (s *Server) buildServices(ctx context.Context) error {
-	a, err := NewAuth(ctx, s.cfg, s.db, s.logger, s.metrics.Registry, s.clock)
+	s.bus = bus.NewLocal()
+	s.guilds = guild.NewService(s.db.Guilds().WithClock(s.clock.Now), s.db, s.db.Accounts(), s.bus, s.metrics, guild.Options{Clock: s.clock})
+
+	a, err := NewAuth(ctx, s.cfg, s.db, s.logger, s.metrics.Registry, s.clock, s.guilds)
 	if err != nil {
 		return err
 	}
@@ -142,19 +156,24 @@ func newIPLimit(rate config.Rate) (*ratelimit.Window, error) {
 	return ratelimit.NewWindow(ratelimit.Limit{Requests: rate.Requests, Window: rate.Window}, ratelimit.WindowOptions{})
 }
 
-func (s *Server) bindListeners(handler http.Handler) error {
-	var tlsConfig *tls.Config
-	if s.cfg.TLSEnabled() {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-		if err != nil {
-			return fmt.Errorf("load TLS certificate %s and key %s: %w", s.cfg.TLSCertFile, s.cfg.TLSKeyFile, err)
-		}
-		tlsConfig = &tls.Config{
-			Certificates: []tls.Certificate{cert},
-			MinVersion:   tls.VersionTLS12,
-			NextProtos:   []string{"h2", "http/1.1"},
-		}
+func (s *Server) loadTLS() error {
+	if !s.cfg.TLSEnabled() {
+		return nil
 	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+	if err != nil {
+		return fmt.Errorf("load TLS certificate %s and key %s: %w", s.cfg.TLSCertFile, s.cfg.TLSKeyFile, err)
+	}
+	s.tlsConfig = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+	return nil
+}
+
+func (s *Server) bindListeners(handler http.Handler) error {
+	tlsConfig := s.tlsConfig
 
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
