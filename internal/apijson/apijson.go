@@ -8,6 +8,7 @@ import (
 
 	"github.com/openguild/openguild/internal/auth"
 	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/permission"
 )
 
@@ -190,4 +191,64 @@ type Deleted struct {
 type MemberRemoved struct {
 	GuildID string `json:"guild_id"`
 	UserID  string `json:"user_id"`
+}
+
+// Reaction is one emoji's tally on a message.
+type Reaction struct {
+	Emoji string `json:"emoji"`
+	Count int    `json:"count"`
+	Me    bool   `json:"me"`
+}
+
+// Message is the API form of a message.
+type Message struct {
+	ID          string           `json:"id"`
+	ChannelID   string           `json:"channel_id"`
+	Seq         int64            `json:"seq"`
+	AuthorID    string           `json:"author_id"`
+	Content     string           `json:"content"`
+	Nonce       *string          `json:"nonce"`
+	ReplyTo     *string          `json:"reply_to"`
+	Attachments []any            `json:"attachments"`
+	Reactions   []Reaction       `json:"reactions"`
+	Mentions    message.Mentions `json:"mentions"`
+	CreatedAt   string           `json:"created_at"`
+	EditedAt    *string          `json:"edited_at"`
+}
+
+// NewMessage returns the API form of m.
+func NewMessage(m message.Message) Message {
+	out := Message{
+		ID: m.ID, ChannelID: m.ChannelID, Seq: m.Seq, AuthorID: m.AuthorID, Content: m.Content,
+		Attachments: []any{}, Reactions: make([]Reaction, len(m.Reactions)), Mentions: m.Mentions,
+		CreatedAt: Time(m.CreatedAt), EditedAt: timePtr(m.EditedAt),
+	}
+	if m.Nonce != "" {
+		out.Nonce = &m.Nonce
+	}
+	if m.ReplyTo != "" {
+		out.ReplyTo = &m.ReplyTo
+	}
+	for i, r := range m.Reactions {
+		out.Reactions[i] = Reaction{Emoji: r.Emoji, Count: r.Count, Me: r.Me}
+	}
+	return out
+}
+
+// MessageDeleted is the event data of a deleted message, and the
+// tombstone that replaces the payload of its earlier events: ids and
+// structure, no content.
+type MessageDeleted struct {
+	ID        string `json:"id"`
+	ChannelID string `json:"channel_id"`
+	GuildID   string `json:"guild_id,omitempty"`
+	Deleted   bool   `json:"deleted"`
+}
+
+// ReactionChange is the event data of reaction_add and reaction_remove.
+type ReactionChange struct {
+	MessageID string `json:"message_id"`
+	ChannelID string `json:"channel_id"`
+	UserID    string `json:"user_id"`
+	Emoji     string `json:"emoji"`
 }

@@ -58,6 +58,10 @@ type Pending struct {
 	GuildID string
 	Type    Type
 	Data    any
+
+	// SubjectID, for message events, is the message's id, so that
+	// deleting the message can erase the content of its events.
+	SubjectID string
 }
 
 // Canonical encodes v as canonical JSON: object keys sorted by their

@@ -26,8 +26,8 @@ func appendEvents(ctx context.Context, tx *sql.Tx, at time.Time, pending ...even
 			return nil, err
 		}
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO events (log_id, seq, type, data, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			p.LogID, seq, string(p.Type), string(data), Millis(at))
+			`INSERT INTO events (log_id, seq, type, data, created_at, subject_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+			p.LogID, seq, string(p.Type), string(data), Millis(at), nullString(p.SubjectID))
 		if err != nil {
 			return nil, fmt.Errorf("append %s event to log %s: %w", p.Type, p.LogID, err)
 		}
