@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openguild/openguild/internal/auth"
+	"github.com/openguild/openguild/internal/banlist"
 	"github.com/openguild/openguild/internal/config"
 	"github.com/openguild/openguild/internal/keys"
 	"github.com/openguild/openguild/internal/server"
@@ -31,6 +32,11 @@ Commands:
   registration-token create [--uses N] [--expires DURATION]
   keys list
   keys rotate [--purpose access_token|event_signing]
+  ban user USER_ID [--reason TEXT]
+  ban ip CIDR [--reason TEXT]
+  unban user USER_ID
+  unban ip CIDR
+  bans list
 
 Admin commands work on the configured database while the server runs;
 a running server picks up their changes within 5 seconds.`
@@ -53,6 +59,12 @@ func runAdmin(ctx context.Context, env Env, args []string) error {
 		return adminListKeys(ctx, env, args[2:])
 	case args[0] == "keys" && len(args) > 1 && args[1] == "rotate":
 		return adminRotateKey(ctx, env, args[2:])
+	case args[0] == "ban" && len(args) > 2:
+		return adminBan(ctx, env, args[1], args[2], args[3:])
+	case args[0] == "unban" && len(args) > 2:
+		return adminUnban(ctx, env, args[1], args[2], args[3:])
+	case args[0] == "bans" && len(args) > 1 && args[1] == "list":
+		return adminListBans(ctx, env, args[2:])
 	default:
 		return usagef("unknown admin command %q\n%s", args[0], adminUsage)
 	}
@@ -229,4 +241,125 @@ func adminRotateKey(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "new %s key %s; the previous key stays published and keeps verifying for its retention period\n", purpose, key.ID)
 	return nil
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	if err := requireExistingSQLite(cfg); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// banTarget checks the kind and normalises the value of a ban.
+func banTarget(kind, value string) (string, error) {
+	switch kind {
+	case banlist.KindUser:
+		return value, nil
+	case banlist.KindIP:
+		p, err := banlist.ParsePrefix(value)
+		if err != nil {
+			return "", usagef("ban ip: %v", err)
+		}
+		return p.String(), nil
+	default:
+		return "", usagef("unknown ban kind %q; want user or ip", kind)
+	}
+}
+
+func adminBan(ctx context.Context, env Env, kind, value string, args []string) error {
+	var reason string
+	cfg, fs, err := parseFlags(env, "admin ban", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&reason, "reason", "", "why, shown in `bans list`")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("usage: openguild admin ban user|ip VALUE [--reason TEXT]")
+	}
+	value, err = banTarget(kind, value)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if err := db.AddOperatorBan(ctx, banlist.Entry{Kind: kind, Value: value, Reason: reason, CreatedAt: time.Now()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "banned %s %s; running servers refuse it within 5 seconds\n", kind, value)
+	return nil
+}
+
+func adminUnban(ctx context.Context, env Env, kind, value string, args []string) error {
+	cfg, fs, err := parseFlags(env, "admin unban", args, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("usage: openguild admin unban user|ip VALUE")
+	}
+	value, err = banTarget(kind, value)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	removed, err := db.RemoveOperatorBan(ctx, kind, value)
+	if err != nil {
+		return err
+	}
+	if !removed {
+		return fmt.Errorf("unban %s %s: no such ban (bans from the configuration file are removed there)", kind, value)
+	}
+	fmt.Fprintf(env.Stdout, "unbanned %s %s\n", kind, value)
+	return nil
+}
+
+func adminListBans(ctx context.Context, env Env, args []string) error {
+	cfg, fs, err := parseFlags(env, "admin bans list", args, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("usage: openguild admin bans list")
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	entries, err := db.OperatorBans(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tVALUE\tCREATED\tREASON")
+	for _, u := range cfg.Abuse.BannedUsers {
+		fmt.Fprintf(tw, "user\t%s\t(configuration)\t\n", u)
+	}
+	for _, p := range cfg.Abuse.BannedIPs {
+		fmt.Fprintf(tw, "ip\t%s\t(configuration)\t\n", p)
+	}
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, e.Value, e.CreatedAt.UTC().Format(time.RFC3339), e.Reason)
+	}
+	return tw.Flush()
 }

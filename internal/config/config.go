@@ -55,8 +55,17 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 
-	Auth   Auth
-	Limits Limits
+	Auth     Auth
+	Limits   Limits
+	Messages Messages
+	Abuse    Abuse
+}
+
+// Abuse holds the operator's static ban lists; `openguild admin ban` adds
+// more at run time.
+type Abuse struct {
+	BannedUsers []string       // user ids
+	BannedIPs   []netip.Prefix // client addresses and ranges
 }
 
 // Auth holds the account and token settings.
@@ -88,8 +97,23 @@ func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Requests, r.Window
 
 // Limits holds the per-client rate limits.
 type Limits struct {
-	RegisterPerIP Rate
-	LoginPerIP    Rate
+	RegisterPerIP  Rate
+	LoginPerIP     Rate
+	MessagePerUser Rate
+	MessagePerIP   Rate
+
+	// A user who keeps sending while limited serves a penalty that starts
+	// at PenaltyBase, doubles per repeat up to PenaltyMax, and decays after
+	// PenaltyDecay of good behaviour.
+	PenaltyBase  time.Duration
+	PenaltyMax   time.Duration
+	PenaltyDecay time.Duration
+}
+
+// Messages holds the message settings.
+type Messages struct {
+	ContentMax int // characters per message
+	NameMax    int // characters per guild or channel name
 }
 
 // Default returns the configuration used when nothing overrides it.
@@ -120,9 +144,15 @@ func Default() Config {
 			LoginMaxDelay:           5 * time.Minute,
 		},
 		Limits: Limits{
-			RegisterPerIP: Rate{Requests: 60, Window: time.Minute},
-			LoginPerIP:    Rate{Requests: 60, Window: time.Minute},
+			RegisterPerIP:  Rate{Requests: 60, Window: time.Minute},
+			LoginPerIP:     Rate{Requests: 60, Window: time.Minute},
+			MessagePerUser: Rate{Requests: 10, Window: 10 * time.Second},
+			MessagePerIP:   Rate{Requests: 60, Window: 10 * time.Second},
+			PenaltyBase:    10 * time.Second,
+			PenaltyMax:     5 * time.Minute,
+			PenaltyDecay:   time.Minute,
 		},
+		Messages: Messages{ContentMax: 4000, NameMax: 64},
 	}
 }
 
@@ -167,6 +197,16 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleTimeout <= 0 {
 		return &Error{Key: "idle_timeout", Value: c.IdleTimeout.String(), Want: "a positive duration such as 2m"}
+	}
+	if c.Messages.ContentMax < 1 || c.Messages.ContentMax > 100_000 {
+		return &Error{Key: "messages.content_max", Value: fmt.Sprint(c.Messages.ContentMax), Want: "1 to 100000"}
+	}
+	if c.Messages.NameMax < 1 || c.Messages.NameMax > 1000 {
+		return &Error{Key: "messages.name_max", Value: fmt.Sprint(c.Messages.NameMax), Want: "1 to 1000"}
+	}
+	if c.Limits.PenaltyBase <= 0 || c.Limits.PenaltyMax < c.Limits.PenaltyBase || c.Limits.PenaltyDecay <= 0 {
+		return &Error{Key: "limits.penalty_max", Value: c.Limits.PenaltyMax.String(),
+			Want: "positive penalty durations with penalty_max at least penalty_base"}
 	}
 	return c.Auth.validate()
 }

@@ -118,6 +118,62 @@ func settings() []setting {
 			func(c *Config) *Rate { return &c.Limits.RegisterPerIP }),
 		rateSetting("limits.login_per_ip", "login and refresh requests admitted per client IP, as requests/window (default 60/1m)",
 			func(c *Config) *Rate { return &c.Limits.LoginPerIP }),
+		rateSetting("limits.message_per_user", "messages a user may send, as requests/window (default 10/10s)",
+			func(c *Config) *Rate { return &c.Limits.MessagePerUser }),
+		rateSetting("limits.message_per_ip", "messages one client IP may send, as requests/window (default 60/10s)",
+			func(c *Config) *Rate { return &c.Limits.MessagePerIP }),
+		durationSetting("limits.penalty_base", "first penalty for a user who keeps sending while rate limited; doubles per repeat (default 10s)",
+			func(c *Config) *time.Duration { return &c.Limits.PenaltyBase }),
+		durationSetting("limits.penalty_max", "longest penalty (default 5m)",
+			func(c *Config) *time.Duration { return &c.Limits.PenaltyMax }),
+		durationSetting("limits.penalty_decay", "good behaviour after which a user's penalty level halves (default 1m)",
+			func(c *Config) *time.Duration { return &c.Limits.PenaltyDecay }),
+		{
+			key:  "abuse.banned_users",
+			help: "comma-separated user ids refused on every route (default empty; see also openguild admin ban)",
+			want: "comma-separated user ids",
+			set: func(c *Config, v string) error {
+				c.Abuse.BannedUsers = nil
+				for _, id := range strings.Split(v, ",") {
+					if id = strings.TrimSpace(id); id != "" {
+						c.Abuse.BannedUsers = append(c.Abuse.BannedUsers, id)
+					}
+				}
+				return nil
+			},
+			get: func(c *Config) string { return strings.Join(c.Abuse.BannedUsers, ",") },
+		},
+		{
+			key:  "abuse.banned_ips",
+			help: "comma-separated CIDRs or addresses refused on every route (default empty)",
+			want: "comma-separated CIDRs or addresses, such as 203.0.113.0/24",
+			set: func(c *Config, v string) error {
+				var prefixes []netip.Prefix
+				for _, part := range strings.Split(v, ",") {
+					if part = strings.TrimSpace(part); part == "" {
+						continue
+					}
+					p, err := parsePrefix(part)
+					if err != nil {
+						return err
+					}
+					prefixes = append(prefixes, p)
+				}
+				c.Abuse.BannedIPs = prefixes
+				return nil
+			},
+			get: func(c *Config) string {
+				parts := make([]string, len(c.Abuse.BannedIPs))
+				for i, p := range c.Abuse.BannedIPs {
+					parts[i] = p.String()
+				}
+				return strings.Join(parts, ",")
+			},
+		},
+		intSetting("messages.content_max", "longest message, in characters after trimming (default 4000)",
+			func(c *Config) *int { return &c.Messages.ContentMax }),
+		intSetting("messages.name_max", "longest guild or channel name, in characters after trimming (default 64)",
+			func(c *Config) *int { return &c.Messages.NameMax }),
 	}
 }
 

@@ -9,11 +9,15 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
+	"github.com/openguild/openguild/internal/banlist"
 	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
 	"github.com/openguild/openguild/internal/store"
@@ -36,10 +40,16 @@ type Deps struct {
 	Accounts   Accounts
 	PublicKeys PublicKeys
 	Guilds     *guild.Service
+	Messages   *message.Service
+	Bans       *banlist.List
 
 	// Per-client-IP limits on the unauthenticated write routes.
 	RegisterLimit *ratelimit.Window
 	LoginLimit    *ratelimit.Window
+
+	// Message send limits per user (with penalties) and per client IP.
+	MessageUserLimit *ratelimit.Window
+	MessageIPLimit   *ratelimit.Window
 }
 
 // API is the client API. Create it with New and serve Handler.
@@ -53,8 +63,14 @@ type API struct {
 	accounts       Accounts
 	publicKeys     PublicKeys
 	guilds         *guild.Service
+	messages       *message.Service
+	bans           *banlist.List
+	banLogLimit    *ratelimit.Window // one log line per banned key per minute
 	registerLimit  *ratelimit.Window
 	loginLimit     *ratelimit.Window
+
+	messageUserLimit *ratelimit.Window
+	messageIPLimit   *ratelimit.Window
 }
 
 // New returns the client API over deps.
@@ -70,9 +86,23 @@ func New(deps Deps) *API {
 		accounts:       deps.Accounts,
 		publicKeys:     deps.PublicKeys,
 		guilds:         deps.Guilds,
+		messages:       deps.Messages,
+		bans:           deps.Bans,
+		banLogLimit:    mustWindow(1, time.Minute),
 		registerLimit:  deps.RegisterLimit,
 		loginLimit:     deps.LoginLimit,
+
+		messageUserLimit: deps.MessageUserLimit,
+		messageIPLimit:   deps.MessageIPLimit,
 	}
+}
+
+func mustWindow(n int, d time.Duration) *ratelimit.Window {
+	w, err := ratelimit.NewWindow(ratelimit.Limit{Requests: n, Window: d}, ratelimit.WindowOptions{MaxKeys: 10_000})
+	if err != nil {
+		panic(fmt.Sprintf("create %d/%s window: %v", n, d, err)) // constant arguments: a bug, not a runtime condition
+	}
+	return w
 }
 
 // Handler returns the complete handler: middleware around the routes.

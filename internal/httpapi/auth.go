@@ -99,6 +99,10 @@ func (a *API) authed(h authedFunc) handlerFunc {
 			return err
 		}
 		stateOf(r).userID = p.UserID
+		if a.bans != nil && a.bans.UserBanned(p.UserID) {
+			a.logBan(r, "user:"+p.UserID)
+			return bannedError()
+		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p)
 	}
 }
@@ -346,5 +350,27 @@ func handleJWKS(publicKeys PublicKeys) handlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"keys": set})
 		return nil
+	}
+}
+
+// checkAddrBan refuses a client address on the operator's ban list
+// before any other work.
+func (a *API) checkAddrBan(r *http.Request) error {
+	if a.bans == nil || !a.bans.AddrBanned(ClientIP(r)) {
+		return nil
+	}
+	a.logBan(r, "ip:"+ClientIP(r).String())
+	return bannedError()
+}
+
+func bannedError() *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "This account or address is banned from this server."}
+}
+
+// logBan logs a refused banned caller at most once a minute per key, so
+// a banned client retrying in a loop does not flood the log.
+func (a *API) logBan(r *http.Request, key string) {
+	if a.banLogLimit.Allow(key).Allowed {
+		a.logger.Warn("banned caller refused", "ban", key, "route", routeOf(r), "request_id", requestID(r))
 	}
 }

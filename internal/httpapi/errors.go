@@ -11,6 +11,7 @@ import (
 
 	"github.com/openguild/openguild/internal/auth"
 	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/validate"
 )
@@ -117,6 +118,12 @@ func errorTable() []errorMapping {
 		{guild.ErrForbidden, http.StatusForbidden, CodeForbidden, "You may not make this change."},
 		{guild.ErrBanned, http.StatusForbidden, "banned", "You are banned from this guild."},
 		{guild.ErrOwnershipTransferRequired, http.StatusConflict, "ownership_transfer_required", "You own a guild; transfer its ownership first."},
+		{message.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested message does not exist."},
+		{message.ErrTooManyReactions, http.StatusBadRequest, "too_many_reactions", "The message already has the maximum number of distinct reactions."},
+		{message.ErrNewEmojiForbidden, http.StatusForbidden, CodeForbidden, "Adding a new reaction needs the ADD_REACTIONS permission."},
+		{message.ErrNotAuthor, http.StatusForbidden, CodeForbidden, "Only the message's author may do this."},
+		{message.ErrForbidden, http.StatusForbidden, CodeForbidden, "You may not do this in this channel."},
+		{message.ErrClosed, http.StatusServiceUnavailable, "unavailable", "The server is shutting down; retry on another node or shortly."},
 		{guild.ErrDMBlocked, http.StatusForbidden, "dm_blocked", "A recipient accepts direct messages only from people who share a guild with them."},
 	}
 }
@@ -170,12 +177,24 @@ func (a *API) toError(err error) *Error {
 		}
 		return validationError(FieldError{Field: fieldErr.Field, Message: fieldErr.Message})
 	}
+	switch {
+	case errors.Is(err, message.ErrReplyNotFound):
+		return validationError(FieldError{Field: "reply_to", Message: "must name a message of this channel"})
+	case errors.Is(err, message.ErrNotTextChannel):
+		return validationError(FieldError{Field: "channel_id", Message: "must name a text channel or a DM; this channel holds no messages"})
+	}
+	var slow *message.SlowmodeError
+	if errors.As(err, &slow) {
+		a.metrics.Reject(metrics.ReasonSlowmode)
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+			Message: "This channel has slowmode on; wait before sending again.", RetryAfter: slow.RetryAfter, Scope: ScopeChannel}
+	}
 	var throttled *auth.ThrottledError
 	if errors.As(err, &throttled) {
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
 			Message: "Too many failed logins; wait before trying again.", RetryAfter: throttled.RetryAfter, Scope: throttled.Scope}
 	}
-	if errors.Is(err, guild.ErrForbidden) {
+	if errors.Is(err, guild.ErrForbidden) || errors.Is(err, message.ErrForbidden) || errors.Is(err, message.ErrNotAuthor) {
 		a.metrics.Reject(metrics.ReasonForbidden)
 	}
 	for _, m := range errorTable() {

@@ -34,6 +34,10 @@ func (rt *router) handle(pattern string, maxBody int64, h handlerFunc) {
 	rt.patterns = append(rt.patterns, pattern)
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stateOf(r).route = pattern
+		if err := rt.api.checkAddrBan(r); err != nil {
+			rt.api.writeError(w, r, err)
+			return
+		}
 		if r.ContentLength > maxBody {
 			rt.api.writeError(w, r, payloadTooLarge(maxBody))
 			return

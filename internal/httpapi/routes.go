@@ -57,4 +57,12 @@ func (a *API) routes(rt *router) {
 
 	rt.handle("POST /api/v1/dms", capDefault, a.authed(handleCreateDM(a.guilds)))
 	rt.handle("GET /api/v1/dms", capDefault, a.authed(handleListDMs(a.guilds)))
+
+	rt.handle("POST /api/v1/channels/{channel_id}/messages", capMessage, a.authed(a.handleSendMessage(a.messages)))
+	rt.handle("GET /api/v1/channels/{channel_id}/messages", capDefault, a.authed(handleListMessages(a.messages)))
+	rt.handle("GET /api/v1/channels/{channel_id}/messages/{message_id}", capDefault, a.authed(handleGetMessage(a.messages)))
+	rt.handle("PATCH /api/v1/channels/{channel_id}/messages/{message_id}", capMessage, a.authed(a.handleEditMessage(a.messages)))
+	rt.handle("DELETE /api/v1/channels/{channel_id}/messages/{message_id}", capDefault, a.authed(handleDeleteMessage(a.messages)))
+	rt.handle("PUT /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", capDefault, a.authed(handleReact(a.messages, true)))
+	rt.handle("DELETE /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", capDefault, a.authed(handleReact(a.messages, false)))
 }

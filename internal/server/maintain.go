@@ -7,8 +7,8 @@ import (
 
 // Intervals of the background maintenance loop.
 const (
-	// keyReloadInterval keeps a rotation made by `openguild admin keys
-	// rotate` or by another node in effect here within 5 seconds.
+	// keyReloadInterval keeps a key rotation or ban made by `openguild
+	// admin` or by another node in effect here within 5 seconds.
 	keyReloadInterval = 3 * time.Second
 
 	// limiterSweepInterval frees the memory of idle rate-limit keys.
@@ -31,27 +31,45 @@ func (s *Server) maintain() {
 		case <-s.stop:
 			return
 		case <-reload.C:
-			failingSince = s.reloadKeys(failingSince)
+			failingSince = s.reload(failingSince)
 		case <-sweep.C:
 			s.registerLimit.Sweep()
 			s.loginLimit.Sweep()
+			s.messageUserLimit.Sweep()
+			s.messageIPLimit.Sweep()
+			s.maintainMessages()
 		}
 	}
 }
 
-func (s *Server) reloadKeys(failingSince time.Time) time.Time {
+// reload picks up what admin commands changed in the database: signing
+// keys and operator bans.
+func (s *Server) reload(failingSince time.Time) time.Time {
 	ctx, cancel := context.WithTimeout(context.Background(), keyReloadInterval)
 	defer cancel()
 
 	err := s.auth.Keyring.Load(ctx)
+	if err == nil {
+		err = s.bans.Reload(ctx)
+	}
 	switch {
 	case err != nil && failingSince.IsZero():
-		s.logger.Error("reload signing keys failed; serving with the keys loaded before", "err", err)
+		s.logger.Error("reload of signing keys and bans failed; serving with those loaded before", "err", err)
 		return time.Now()
 	case err != nil:
 		return failingSince
 	case !failingSince.IsZero():
-		s.logger.Info("reload signing keys recovered", "failed_for", time.Since(failingSince).String())
+		s.logger.Info("reload of signing keys and bans recovered", "failed_for", time.Since(failingSince).String())
 	}
 	return time.Time{}
+}
+
+// maintainMessages purges expired nonces. A failure is logged and
+// retried at the next sweep.
+func (s *Server) maintainMessages() {
+	ctx, cancel := context.WithTimeout(context.Background(), limiterSweepInterval/2)
+	defer cancel()
+	if err := s.messages.Maintain(ctx); err != nil {
+		s.logger.Warn("purge of expired message nonces failed; will retry", "err", err)
+	}
 }

@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/openguild/openguild/internal/banlist"
 	"github.com/openguild/openguild/internal/bus"
 	"github.com/openguild/openguild/internal/config"
 	"github.com/openguild/openguild/internal/guild"
 	"github.com/openguild/openguild/internal/httpapi"
+	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
 	"github.com/openguild/openguild/internal/store"
@@ -24,17 +26,21 @@ import (
 
 // Server is one running homeserver process.
 type Server struct {
-	cfg     config.Config
-	logger  *slog.Logger
-	db      *store.DB
-	metrics *metrics.Metrics
-	auth    *Auth
-	guilds  *guild.Service
-	bus     *bus.Local
-	clock   Clock
+	cfg      config.Config
+	logger   *slog.Logger
+	db       *store.DB
+	metrics  *metrics.Metrics
+	auth     *Auth
+	guilds   *guild.Service
+	messages *message.Service
+	bans     *banlist.List
+	bus      *bus.Local
+	clock    Clock
 
-	registerLimit *ratelimit.Window
-	loginLimit    *ratelimit.Window
+	registerLimit    *ratelimit.Window
+	loginLimit       *ratelimit.Window
+	messageUserLimit *ratelimit.Window
+	messageIPLimit   *ratelimit.Window
 
 	tlsConfig *tls.Config // nil without TLS
 	client    *http.Server
@@ -97,8 +103,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 		Accounts:       s.auth.Service,
 		PublicKeys:     s.auth.Keyring,
 		Guilds:         s.guilds,
-		RegisterLimit:  s.registerLimit,
-		LoginLimit:     s.loginLimit,
+		Messages:       s.messages,
+		Bans:           s.bans,
+
+		MessageUserLimit: s.messageUserLimit,
+		MessageIPLimit:   s.messageIPLimit,
+		RegisterLimit:    s.registerLimit,
+		LoginLimit:       s.loginLimit,
 	})
 	if err := s.bindListeners(api.Handler()); err != nil {
 		s.db.Close()
@@ -134,8 +145,15 @@ func (s *Server) openDatabase(ctx context.Context) error {
 }
 
 func (s *Server) buildServices(ctx context.Context) error {
+	s.bans = banlist.New(s.db, s.cfg.Abuse.BannedUsers, s.cfg.Abuse.BannedIPs)
+	if err := s.bans.Reload(ctx); err != nil {
+		return err
+	}
 	s.bus = bus.NewLocal()
-	s.guilds = guild.NewService(s.db.Guilds().WithClock(s.clock.Now), s.db, s.db.Accounts(), s.bus, s.metrics, guild.Options{Clock: s.clock})
+	s.guilds = guild.NewService(s.db.Guilds().WithClock(s.clock.Now), s.db, s.db.Accounts(), s.bus, s.metrics,
+		guild.Options{Clock: s.clock, NameMax: s.cfg.Messages.NameMax})
+	s.messages = message.NewService(s.db.Messages(), s.guilds, s.bus,
+		message.Options{Clock: s.clock, ContentMax: s.cfg.Messages.ContentMax})
 
 	a, err := NewAuth(ctx, s.cfg, s.db, s.logger, s.metrics.Registry, s.clock, s.guilds)
 	if err != nil {
@@ -148,6 +166,17 @@ func (s *Server) buildServices(ctx context.Context) error {
 	}
 	if s.loginLimit, err = newIPLimit(s.cfg.Limits.LoginPerIP); err != nil {
 		return fmt.Errorf("create login limit: %w", err)
+	}
+	if s.messageIPLimit, err = newIPLimit(s.cfg.Limits.MessagePerIP); err != nil {
+		return fmt.Errorf("create message limit per IP: %w", err)
+	}
+	limits := s.cfg.Limits
+	s.messageUserLimit, err = ratelimit.NewWindow(
+		ratelimit.Limit{Requests: limits.MessagePerUser.Requests, Window: limits.MessagePerUser.Window},
+		ratelimit.WindowOptions{Clock: s.clock, Penalty: ratelimit.Penalty{
+			Base: limits.PenaltyBase, Max: limits.PenaltyMax, DecayAfter: limits.PenaltyDecay}})
+	if err != nil {
+		return fmt.Errorf("create message limit per user: %w", err)
 	}
 	return nil
 }
@@ -235,6 +264,7 @@ func (s *Server) Start() {
 	if s.monitor != nil {
 		s.serve("metrics", s.monitor, s.monitorLn)
 	}
+	s.messages.Start()
 	s.wg.Add(1)
 	go s.maintain()
 }
@@ -292,6 +322,10 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.wg.Wait()
 	s.logger.Info("listeners stopped")
+
+	// Requests have drained, so no new sends arrive; let queued ones
+	// commit before the database closes.
+	s.messages.Close()
 
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close database: %w", err))
