@@ -102,6 +102,12 @@ type Limits struct {
 	MessagePerUser Rate
 	MessagePerIP   Rate
 
+	// ReadPerIP limits each client IP's GET requests under /api/v1;
+	// WritePerIPRoute limits its other requests per route, for the routes
+	// without a limit of their own.
+	ReadPerIP       Rate
+	WritePerIPRoute Rate
+
 	// A user who keeps sending while limited serves a penalty that starts
 	// at PenaltyBase, doubles per repeat up to PenaltyMax, and decays after
 	// PenaltyDecay of good behaviour.
@@ -144,13 +150,15 @@ func Default() Config {
 			LoginMaxDelay:           5 * time.Minute,
 		},
 		Limits: Limits{
-			RegisterPerIP:  Rate{Requests: 60, Window: time.Minute},
-			LoginPerIP:     Rate{Requests: 60, Window: time.Minute},
-			MessagePerUser: Rate{Requests: 10, Window: 10 * time.Second},
-			MessagePerIP:   Rate{Requests: 60, Window: 10 * time.Second},
-			PenaltyBase:    10 * time.Second,
-			PenaltyMax:     5 * time.Minute,
-			PenaltyDecay:   time.Minute,
+			RegisterPerIP:   Rate{Requests: 60, Window: time.Minute},
+			LoginPerIP:      Rate{Requests: 60, Window: time.Minute},
+			MessagePerUser:  Rate{Requests: 10, Window: 10 * time.Second},
+			MessagePerIP:    Rate{Requests: 60, Window: 10 * time.Second},
+			ReadPerIP:       Rate{Requests: 600, Window: time.Minute},
+			WritePerIPRoute: Rate{Requests: 120, Window: time.Minute},
+			PenaltyBase:     10 * time.Second,
+			PenaltyMax:      5 * time.Minute,
+			PenaltyDecay:    time.Minute,
 		},
 		Messages: Messages{ContentMax: 4000, NameMax: 64},
 	}

@@ -58,6 +58,9 @@ func (s *Service) UpdateGuild(ctx context.Context, userID, guildID string, req G
 	if err != nil {
 		return Guild{}, err
 	}
+	if req.Name == nil && req.Description == nil && req.OwnerID == nil {
+		return Guild{}, &validate.Error{Field: "name", Message: "give at least one of name, description and owner_id"}
+	}
 	if req.OwnerID != nil && a.Guild.OwnerID != userID {
 		return Guild{}, ErrForbidden
 	}

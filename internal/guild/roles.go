@@ -63,8 +63,11 @@ func (s *Service) UpdateRole(ctx context.Context, userID, guildID, roleID string
 	if err != nil {
 		return Role{}, err
 	}
-	if roleID == guildID && (req.Position != nil || req.Name != nil) {
-		return Role{}, &validate.Error{Field: "position", Message: "the @everyone role keeps its name and position 0"}
+	if roleID == guildID && req.Name != nil {
+		return Role{}, &validate.Error{Field: "name", Message: "the @everyone role keeps its name"}
+	}
+	if roleID == guildID && req.Position != nil {
+		return Role{}, &validate.Error{Field: "position", Message: "the @everyone role keeps position 0"}
 	}
 	if req.Name != nil {
 		name, err := validate.DisplayName("name", *req.Name)

@@ -223,8 +223,16 @@ func (s *Service) Events(ctx context.Context, userID, logID string, guildLog boo
 		if _, err := s.guildPermissions(ctx, logID, userID); err != nil {
 			return nil, err
 		}
-	} else if _, _, err := s.ChannelAccess(ctx, userID, logID); err != nil {
-		return nil, err
+	} else {
+		// A channel log carries message content, so it needs the same
+		// permission as the message history.
+		_, perms, err := s.ChannelAccess(ctx, userID, logID)
+		if err != nil {
+			return nil, err
+		}
+		if err := require(perms, permission.ReadMessageHistory); err != nil {
+			return nil, err
+		}
 	}
 	events, err := s.events.Events(ctx, logID, afterSeq, limit)
 	if err != nil {

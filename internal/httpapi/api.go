@@ -50,6 +50,10 @@ type Deps struct {
 	// Message send limits per user (with penalties) and per client IP.
 	MessageUserLimit *ratelimit.Window
 	MessageIPLimit   *ratelimit.Window
+
+	// General limits per client IP: reads, and writes per route.
+	ReadLimit  *ratelimit.Window
+	WriteLimit *ratelimit.Window
 }
 
 // API is the client API. Create it with New and serve Handler.
@@ -71,6 +75,8 @@ type API struct {
 
 	messageUserLimit *ratelimit.Window
 	messageIPLimit   *ratelimit.Window
+	readLimit        *ratelimit.Window
+	writeLimit       *ratelimit.Window
 }
 
 // New returns the client API over deps.
@@ -94,6 +100,8 @@ func New(deps Deps) *API {
 
 		messageUserLimit: deps.MessageUserLimit,
 		messageIPLimit:   deps.MessageIPLimit,
+		readLimit:        deps.ReadLimit,
+		writeLimit:       deps.WriteLimit,
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -39,12 +40,21 @@ func handleListMembers(guilds *guild.Service) authedFunc {
 func handleUpdateMember(guilds *guild.Service) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 		var body struct {
-			Nickname *string `json:"nickname"`
+			Nickname json.RawMessage `json:"nickname"`
 		}
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
-		m, err := guilds.SetNickname(r.Context(), p.UserID, r.PathValue("guild_id"), targetUser(r, p), body.Nickname)
+		// An absent field is a mistake, not a request to clear: clearing
+		// takes an explicit null or "".
+		if body.Nickname == nil {
+			return validationError(FieldError{Field: "nickname", Message: "is required; send null to clear it"})
+		}
+		var nickname *string
+		if err := json.Unmarshal(body.Nickname, &nickname); err != nil {
+			return validationError(FieldError{Field: "nickname", Message: "must be a string or null"})
+		}
+		m, err := guilds.SetNickname(r.Context(), p.UserID, r.PathValue("guild_id"), targetUser(r, p), nickname)
 		if err != nil {
 			return err
 		}

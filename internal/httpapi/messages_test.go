@@ -627,3 +627,31 @@ func TestConfiguredBanList(t *testing.T) {
 	resp := s.Do(t, "POST", "/api/v1/auth/register", map[string]string{"username": "x", "password": testPassword})
 	expectStatus(t, "register from a configured banned address", resp, http.StatusForbidden, "forbidden")
 }
+
+func TestGeneralLimitsPerIP(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) {
+		c.Limits.ReadPerIP = config.Rate{Requests: 5, Window: time.Minute}
+		c.Limits.WritePerIPRoute = config.Rate{Requests: 2, Window: time.Minute}
+	}))
+	register(t, s, "alice")
+	tok := login(t, s, "alice", "d")
+
+	for range 2 {
+		if resp := s.Do(t, "POST", "/api/v1/guilds", map[string]string{"name": "g"}, bearer(tok.AccessToken)...); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create guild: %d", resp.StatusCode)
+		}
+	}
+	expectStatus(t, "third write to one route", s.Do(t, "POST", "/api/v1/guilds", map[string]string{"name": "g"}, bearer(tok.AccessToken)...),
+		http.StatusTooManyRequests, "rate_limited")
+	if resp := s.Do(t, "PATCH", "/api/v1/users/@me", map[string]string{"display_name": "A"}, bearer(tok.AccessToken)...); resp.StatusCode != http.StatusOK {
+		t.Errorf("write to another route: %d, want its own budget", resp.StatusCode)
+	}
+
+	for range 5 {
+		s.Do(t, "GET", "/api/v1/users/@me", nil, bearer(tok.AccessToken)...)
+	}
+	expectStatus(t, "sixth read", s.Do(t, "GET", "/api/v1/guilds", nil, bearer(tok.AccessToken)...), http.StatusTooManyRequests, "rate_limited")
+	if resp := s.Do(t, "GET", "/health", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("health check limited: %d", resp.StatusCode)
+	}
+}

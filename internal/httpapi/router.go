@@ -2,6 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
+
+	"github.com/openguild/openguild/internal/metrics"
+	"github.com/openguild/openguild/internal/ratelimit"
 )
 
 // Body caps per route class. Every cap admits every valid request of its
@@ -28,13 +32,28 @@ func newRouter(a *API) *router {
 	return &router{api: a, mux: http.NewServeMux()}
 }
 
+// ownLimit marks a route whose handler applies a rate limit of its own
+// instead of the general per-route write limit.
+const ownLimit = true
+
 // handle registers h under pattern, with request bodies capped at
 // maxBody bytes (413 payload_too_large above it).
 func (rt *router) handle(pattern string, maxBody int64, h handlerFunc) {
+	rt.handleLimited(pattern, maxBody, !ownLimit, h)
+}
+
+// handleLimited is handle for routes that say whether they limit
+// themselves.
+func (rt *router) handleLimited(pattern string, maxBody int64, limitsItself bool, h handlerFunc) {
 	rt.patterns = append(rt.patterns, pattern)
+	limit := rt.api.generalLimit(pattern, limitsItself)
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stateOf(r).route = pattern
 		if err := rt.api.checkAddrBan(r); err != nil {
+			rt.api.writeError(w, r, err)
+			return
+		}
+		if err := limit(r); err != nil {
 			rt.api.writeError(w, r, err)
 			return
 		}
@@ -93,4 +112,35 @@ func (v *verdictRecorder) WriteHeader(code int) {
 func (v *verdictRecorder) Write(p []byte) (int, error) {
 	v.WriteHeader(http.StatusOK)
 	return len(p), nil
+}
+
+// generalLimit returns the per-IP check for a route: GETs under /api/v1
+// share the read limit, other methods get the write limit per route
+// unless the route limits itself, and routes outside /api/v1 (health
+// checks, JWKS) are not limited.
+func (a *API) generalLimit(pattern string, limitsItself bool) func(*http.Request) error {
+	method, path, _ := strings.Cut(pattern, " ")
+	if !strings.HasPrefix(path, "/api/v1/") || a.readLimit == nil || a.writeLimit == nil {
+		return func(*http.Request) error { return nil }
+	}
+	if method == http.MethodGet {
+		return func(r *http.Request) error {
+			return a.checkLimit(a.readLimit, ClientIP(r).String())
+		}
+	}
+	if limitsItself {
+		return func(*http.Request) error { return nil }
+	}
+	return func(r *http.Request) error {
+		return a.checkLimit(a.writeLimit, ClientIP(r).String()+" "+pattern)
+	}
+}
+
+func (a *API) checkLimit(limiter *ratelimit.Window, key string) error {
+	d := limiter.Allow(key)
+	if d.Allowed {
+		return nil
+	}
+	a.metrics.Reject(metrics.ReasonIPRateLimit)
+	return rateLimited(d, ScopeIP, "Too many requests from this address.")
 }

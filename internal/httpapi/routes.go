@@ -7,9 +7,9 @@ func (a *API) routes(rt *router) {
 	rt.handle("GET /version", capDefault, handleVersion(a.build))
 	rt.handle("GET /.well-known/jwks.json", capDefault, handleJWKS(a.publicKeys))
 
-	rt.handle("POST /api/v1/auth/register", capDefault, a.limitByIP(a.registerLimit, handleRegister(a.accounts)))
-	rt.handle("POST /api/v1/auth/login", capDefault, a.limitByIP(a.loginLimit, handleLogin(a.accounts)))
-	rt.handle("POST /api/v1/auth/refresh", capDefault, a.limitByIP(a.loginLimit, handleRefresh(a.accounts)))
+	rt.handleLimited("POST /api/v1/auth/register", capDefault, ownLimit, a.limitByIP(a.registerLimit, handleRegister(a.accounts)))
+	rt.handleLimited("POST /api/v1/auth/login", capDefault, ownLimit, a.limitByIP(a.loginLimit, handleLogin(a.accounts)))
+	rt.handleLimited("POST /api/v1/auth/refresh", capDefault, ownLimit, a.limitByIP(a.loginLimit, handleRefresh(a.accounts)))
 	rt.handle("POST /api/v1/auth/logout", capDefault, a.authed(handleLogout(a.accounts)))
 	rt.handle("GET /api/v1/sessions", capDefault, a.authed(handleListSessions(a.accounts)))
 	rt.handle("DELETE /api/v1/sessions/{session_id}", capDefault, a.authed(handleRevokeSession(a.accounts)))
@@ -58,7 +58,7 @@ func (a *API) routes(rt *router) {
 	rt.handle("POST /api/v1/dms", capDefault, a.authed(handleCreateDM(a.guilds)))
 	rt.handle("GET /api/v1/dms", capDefault, a.authed(handleListDMs(a.guilds)))
 
-	rt.handle("POST /api/v1/channels/{channel_id}/messages", capMessage, a.authed(a.handleSendMessage(a.messages)))
+	rt.handleLimited("POST /api/v1/channels/{channel_id}/messages", capMessage, ownLimit, a.authed(a.handleSendMessage(a.messages)))
 	rt.handle("GET /api/v1/channels/{channel_id}/messages", capDefault, a.authed(handleListMessages(a.messages)))
 	rt.handle("GET /api/v1/channels/{channel_id}/messages/{message_id}", capDefault, a.authed(handleGetMessage(a.messages)))
 	rt.handle("PATCH /api/v1/channels/{channel_id}/messages/{message_id}", capMessage, a.authed(a.handleEditMessage(a.messages)))

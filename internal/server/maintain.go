@@ -37,6 +37,8 @@ func (s *Server) maintain() {
 			s.loginLimit.Sweep()
 			s.messageUserLimit.Sweep()
 			s.messageIPLimit.Sweep()
+			s.readLimit.Sweep()
+			s.writeLimit.Sweep()
 			s.maintainMessages()
 		}
 	}

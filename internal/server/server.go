@@ -41,6 +41,8 @@ type Server struct {
 	loginLimit       *ratelimit.Window
 	messageUserLimit *ratelimit.Window
 	messageIPLimit   *ratelimit.Window
+	readLimit        *ratelimit.Window
+	writeLimit       *ratelimit.Window
 
 	tlsConfig *tls.Config // nil without TLS
 	client    *http.Server
@@ -108,6 +110,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 
 		MessageUserLimit: s.messageUserLimit,
 		MessageIPLimit:   s.messageIPLimit,
+		ReadLimit:        s.readLimit,
+		WriteLimit:       s.writeLimit,
 		RegisterLimit:    s.registerLimit,
 		LoginLimit:       s.loginLimit,
 	})
@@ -169,6 +173,12 @@ func (s *Server) buildServices(ctx context.Context) error {
 	}
 	if s.messageIPLimit, err = newIPLimit(s.cfg.Limits.MessagePerIP); err != nil {
 		return fmt.Errorf("create message limit per IP: %w", err)
+	}
+	if s.readLimit, err = newIPLimit(s.cfg.Limits.ReadPerIP); err != nil {
+		return fmt.Errorf("create read limit: %w", err)
+	}
+	if s.writeLimit, err = newIPLimit(s.cfg.Limits.WritePerIPRoute); err != nil {
+		return fmt.Errorf("create write limit: %w", err)
 	}
 	limits := s.cfg.Limits
 	s.messageUserLimit, err = ratelimit.NewWindow(
