@@ -29,7 +29,7 @@ func runLogin(ctx context.Context, opts options, args []string, stdout, stderr i
 
 	c := newClient(opts.server, *concurrency)
 	username, password := "load-"+randomHex(4), "load password "+randomHex(8)
-	if err := c.do(ctx, "POST", "/api/v1/auth/register", "", map[string]string{"username": username, "password": password}, nil); err != nil {
+	if _, err := c.do(ctx, "POST", "/api/v1/auth/register", "", map[string]string{"username": username, "password": password}, nil); err != nil {
 		return fmt.Errorf("register load user: %w", err)
 	}
 
@@ -50,7 +50,7 @@ func runLogin(ctx context.Context, opts options, args []string, stdout, stderr i
 				"device": map[string]string{"id": fmt.Sprintf("load-%d", w), "name": "ogload"}}
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				err := c.do(ctx, "POST", "/api/v1/auth/login", "", body, nil)
+				_, err := c.do(ctx, "POST", "/api/v1/auth/login", "", body, nil)
 				elapsed := time.Since(t0)
 				mu.Lock()
 				if err != nil && ctx.Err() == nil {
