@@ -39,6 +39,7 @@ type Config struct {
 	Listen        string
 	MetricsListen string // empty disables the metrics listener
 	MetricsToken  string // empty serves /metrics without authentication
+	Profiling     bool   // serve the Go profiler on the metrics listener
 	TLSCertFile   string
 	TLSKeyFile    string
 

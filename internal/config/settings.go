@@ -46,6 +46,17 @@ func settings() []setting {
 			func(c *Config) *string { return &c.MetricsListen }),
 		secretSetting("metrics_token", "bearer token required on /metrics; empty serves metrics without authentication (default empty)",
 			func(c *Config) *string { return &c.MetricsToken }),
+		{
+			key:  "profiling",
+			help: "serve the Go profiler under /debug/pprof/ on the metrics listener, behind metrics_token (default false)",
+			want: "true or false",
+			set: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				c.Profiling = b
+				return err
+			},
+			get: func(c *Config) string { return strconv.FormatBool(c.Profiling) },
+		},
 		stringSetting("tls_cert_file", "PEM certificate for the client listener; enables HTTPS and HTTP/2 (default empty)",
 			func(c *Config) *string { return &c.TLSCertFile }),
 		stringSetting("tls_key_file", "PEM private key matching tls_cert_file (default empty)",

@@ -27,29 +27,18 @@ type sendBody struct {
 	AuthorID      *string         `json:"author_id"`
 }
 
-// handleSendMessage decodes, answers a nonce retry before the limits
-// (which would reject a new message), applies the per-IP and per-user
-// limits, and sends.
+// handleSendMessage decodes and sends. The per-IP and per-user limits
+// run inside Send, after a nonce retry has been answered, because a
+// retry must not be rejected by limits a new message would meet.
 func (a *API) handleSendMessage(messages *message.Service) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 		body, content, err := a.decodeSend(r, p)
 		if err != nil {
 			return err
 		}
-		channelID := r.PathValue("channel_id")
-
-		if m, found, err := messages.Resend(r.Context(), p.UserID, channelID, body.Nonce); err != nil {
-			return err
-		} else if found {
-			writeJSON(w, http.StatusOK, apijson.NewMessage(m))
-			return nil
-		}
-		if err := a.limitSend(w, r, p); err != nil {
-			return err
-		}
-
-		m, created, err := messages.Send(r.Context(), p.UserID, channelID, message.SendRequest{
+		m, created, err := messages.Send(r.Context(), p.UserID, r.PathValue("channel_id"), message.SendRequest{
 			Content: content, Nonce: body.Nonce, ReplyTo: body.ReplyTo,
+			Admit: func() error { return a.limitSend(w, r, p) },
 		})
 		if err != nil {
 			return err

@@ -122,6 +122,11 @@ type SendRequest struct {
 	Content string
 	Nonce   string
 	ReplyTo string
+
+	// Admit, if set, applies the caller's rate limits. It runs after a
+	// nonce retry has been answered, so a retry of a sent message is never
+	// rejected by limits that a new message would meet.
+	Admit func() error
 }
 
 // Send appends a message by userID. It returns the message and whether it
@@ -144,6 +149,17 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 	if err := CheckNonce(req.Nonce); err != nil {
 		return Message{}, false, err
 	}
+	if req.Nonce != "" {
+		m, found, err := s.store.ByNonce(ctx, userID, ch.ID, req.Nonce, s.now().Add(-s.opts.NonceWindow))
+		if err != nil || found {
+			return m, false, err
+		}
+	}
+	if req.Admit != nil {
+		if err := req.Admit(); err != nil {
+			return Message{}, false, err
+		}
+	}
 	if !perms.Has(permission.ManageMessages) {
 		if err := s.slowmode.allow(ch.ID, userID, ch.SlowmodeSeconds); err != nil {
 			return Message{}, false, err
@@ -161,19 +177,6 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 		return Message{}, false, out.Err
 	}
 	return out.Message, !out.Existing, nil
-}
-
-// Resend returns the caller's earlier message with this nonce in the
-// channel, if it is inside the idempotency window, so a retry is
-// answered before rate limits that would reject a new message.
-func (s *Service) Resend(ctx context.Context, userID, channelID, nonce string) (Message, bool, error) {
-	if nonce == "" {
-		return Message{}, false, nil
-	}
-	if _, _, err := s.access(ctx, userID, channelID); err != nil {
-		return Message{}, false, err
-	}
-	return s.store.ByNonce(ctx, userID, channelID, nonce, s.now().Add(-s.opts.NonceWindow))
 }
 
 // History returns a page of a channel's messages, oldest first. before and

@@ -10,6 +10,7 @@ package metrics
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"strings"
 
@@ -130,9 +131,10 @@ func StatusClass(status int) string {
 }
 
 // Handler serves /metrics in the Prometheus text format. A non-empty
-// token requires "Authorization: Bearer <token>" on every scrape. Any
-// other path gets 404.
-func (m *Metrics) Handler(token string) http.Handler {
+// token requires "Authorization: Bearer <token>" on every scrape. With
+// profiling set, the same listener also serves the Go profiler under
+// /debug/pprof/, behind the same token. Any other path gets 404.
+func (m *Metrics) Handler(token string, profiling bool) http.Handler {
 	metricsHandler := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +145,21 @@ func (m *Metrics) Handler(token string) http.Handler {
 		}
 		metricsHandler.ServeHTTP(w, r)
 	})
+	if profiling {
+		guarded := func(h http.HandlerFunc) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if token != "" && !validBearer(r.Header.Get("Authorization"), token) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+					http.Error(w, "missing or invalid bearer token", http.StatusUnauthorized)
+					return
+				}
+				h(w, r)
+			}
+		}
+		mux.HandleFunc("GET /debug/pprof/", guarded(pprof.Index))
+		mux.HandleFunc("GET /debug/pprof/profile", guarded(pprof.Profile))
+		mux.HandleFunc("GET /debug/pprof/trace", guarded(pprof.Trace))
+	}
 	return mux
 }
 

@@ -240,7 +240,7 @@ func (s *Server) bindListeners(handler http.Handler) error {
 	}
 	s.monitorLn = mln
 	s.monitor = &http.Server{
-		Handler:           s.metrics.Handler(s.cfg.MetricsToken),
+		Handler:           s.metrics.Handler(s.cfg.MetricsToken, s.cfg.Profiling),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 	}

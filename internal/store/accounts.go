@@ -87,7 +87,7 @@ func consumeRegistrationToken(ctx context.Context, tx *sql.Tx, hash []byte, now 
 
 // User implements auth.Store.
 func (a *Accounts) User(ctx context.Context, id string) (auth.User, error) {
-	row := a.db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	row := a.db.reader().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, auth.ErrNotFound
@@ -101,7 +101,7 @@ func (a *Accounts) User(ctx context.Context, id string) (auth.User, error) {
 // UserCredentials implements auth.Store.
 func (a *Accounts) UserCredentials(ctx context.Context, usernameKey string) (auth.User, string, error) {
 	var hash string
-	row := a.db.read.QueryRowContext(ctx,
+	row := a.db.reader().QueryRowContext(ctx,
 		`SELECT `+userColumns+`, password_hash FROM users WHERE username_key = $1 AND deleted_at IS NULL`, usernameKey)
 	u, err := scanUser(row, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -116,7 +116,7 @@ func (a *Accounts) UserCredentials(ctx context.Context, usernameKey string) (aut
 // PasswordHash implements auth.Store.
 func (a *Accounts) PasswordHash(ctx context.Context, userID string) (string, error) {
 	var hash string
-	err := a.db.read.QueryRowContext(ctx,
+	err := a.db.reader().QueryRowContext(ctx,
 		`SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", auth.ErrNotFound

@@ -14,18 +14,18 @@ import (
 // counter in the same transaction: on PostgreSQL the row lock orders
 // concurrent writers of one log, on SQLite the single writer does, and a
 // rollback takes the number back, so sequences never skip.
-func appendEvents(ctx context.Context, tx *sql.Tx, at time.Time, pending ...event.Pending) ([]event.Event, error) {
+func (db *DB) appendEvents(ctx context.Context, tx *sql.Tx, at time.Time, pending ...event.Pending) ([]event.Event, error) {
 	out := make([]event.Event, 0, len(pending))
 	for _, p := range pending {
 		data, err := event.Canonical(p.Data)
 		if err != nil {
 			return nil, err
 		}
-		seq, err := nextSeq(ctx, tx, p.LogID, p.GuildID)
+		seq, err := db.nextSeq(ctx, tx, p.LogID, p.GuildID)
 		if err != nil {
 			return nil, err
 		}
-		_, err = tx.ExecContext(ctx,
+		_, err = db.execTx(ctx, tx,
 			`INSERT INTO events (log_id, seq, type, data, created_at, subject_id) VALUES ($1, $2, $3, $4, $5, $6)`,
 			p.LogID, seq, string(p.Type), string(data), Millis(at), nullString(p.SubjectID))
 		if err != nil {
@@ -36,9 +36,9 @@ func appendEvents(ctx context.Context, tx *sql.Tx, at time.Time, pending ...even
 	return out, nil
 }
 
-func nextSeq(ctx context.Context, tx *sql.Tx, logID, guildID string) (int64, error) {
+func (db *DB) nextSeq(ctx context.Context, tx *sql.Tx, logID, guildID string) (int64, error) {
 	var seq int64
-	err := tx.QueryRowContext(ctx,
+	err := db.queryRowTx(ctx, tx,
 		`INSERT INTO event_logs (log_id, guild_id, last_seq) VALUES ($1, $2, 1)
 		 ON CONFLICT (log_id) DO UPDATE SET last_seq = event_logs.last_seq + 1
 		 RETURNING last_seq`, logID, nullString(guildID)).Scan(&seq)

@@ -159,7 +159,7 @@ func (s *Guilds) CreateGuild(ctx context.Context, g guild.Guild, everyone guild.
 		}
 
 		member := guild.Member{GuildID: g.ID, User: owner, JoinedAt: g.CreatedAt}
-		events, err = appendEvents(ctx, tx, g.CreatedAt,
+		events, err = s.db.appendEvents(ctx, tx, g.CreatedAt,
 			guildEvent(g.ID, event.MemberAdd, apijson.NewMember(member)),
 			guildEvent(g.ID, event.RoleCreate, apijson.NewRole(everyone)),
 			channelEvent(first, event.ChannelCreate, apijson.NewChannel(first, "")))
@@ -183,7 +183,7 @@ func readUser(ctx context.Context, q querier, id string) (auth.User, error) {
 
 // Guild implements guild.Store.
 func (s *Guilds) Guild(ctx context.Context, id string) (guild.Guild, error) {
-	row := s.db.read.QueryRowContext(ctx,
+	row := s.db.reader().QueryRowContext(ctx,
 		`SELECT `+guildColumns+` FROM guilds WHERE id = $1 AND deleted_at IS NULL`, id)
 	g, err := scanGuild(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -198,7 +198,7 @@ func (s *Guilds) Guild(ctx context.Context, id string) (guild.Guild, error) {
 // GuildsOf implements guild.Store. Guilds are ordered by creation time,
 // then id.
 func (s *Guilds) GuildsOf(ctx context.Context, userID string) ([]guild.Guild, error) {
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT g.id, g.name, g.description, g.owner_id, g.created_at
 		 FROM guilds g JOIN members m ON m.guild_id = g.id
 		 WHERE m.user_id = $1 AND g.deleted_at IS NULL
@@ -252,7 +252,7 @@ func (s *Guilds) UpdateGuild(ctx context.Context, id string, u guild.GuildUpdate
 			return fmt.Errorf("update guild %s: %w", id, err)
 		}
 
-		events, err = appendEvents(ctx, tx, s.now(), guildEvent(id, event.GuildUpdate, apijson.NewGuild(g)))
+		events, err = s.db.appendEvents(ctx, tx, s.now(), guildEvent(id, event.GuildUpdate, apijson.NewGuild(g)))
 		return err
 	})
 	if err != nil {
@@ -284,7 +284,7 @@ func (s *Guilds) DeleteGuild(ctx context.Context, id string, at time.Time) ([]ev
 			return err
 		}
 
-		events, err = appendEvents(ctx, tx, at, guildEvent(id, event.GuildDelete, apijson.Deleted{ID: id}))
+		events, err = s.db.appendEvents(ctx, tx, at, guildEvent(id, event.GuildDelete, apijson.Deleted{ID: id}))
 		return err
 	})
 	return events, err
@@ -313,7 +313,7 @@ func deleteGuildRows(ctx context.Context, tx *sql.Tx, id string) error {
 // Access implements guild.Store. One statement reads the guild, its roles
 // and the member's roles, so they come from one snapshot.
 func (s *Guilds) Access(ctx context.Context, guildID, userID string) (guild.Access, error) {
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT g.owner_id, r.id, r.position, r.permissions, mr.role_id IS NOT NULL
 		 FROM guilds g
 		 JOIN members m ON m.guild_id = g.id AND m.user_id = $2
@@ -358,7 +358,7 @@ func (s *Guilds) Access(ctx context.Context, guildID, userID string) (guild.Acce
 // OwnedGuilds implements guild.Store.
 func (s *Guilds) OwnedGuilds(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := s.db.read.QueryRowContext(ctx,
+	err := s.db.reader().QueryRowContext(ctx,
 		`SELECT COUNT(*) FROM guilds WHERE owner_id = $1 AND deleted_at IS NULL`, userID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count guilds owned by user %s: %w", userID, err)
@@ -369,7 +369,7 @@ func (s *Guilds) OwnedGuilds(ctx context.Context, userID string) (int, error) {
 // SharesGuild implements guild.Store.
 func (s *Guilds) SharesGuild(ctx context.Context, a, b string) (bool, error) {
 	var found int
-	err := s.db.read.QueryRowContext(ctx,
+	err := s.db.reader().QueryRowContext(ctx,
 		`SELECT 1 FROM members ma
 		 JOIN members mb ON mb.guild_id = ma.guild_id
 		 JOIN guilds g ON g.id = ma.guild_id

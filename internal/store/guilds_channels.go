@@ -91,16 +91,16 @@ func collectOverwrites(rows *sql.Rows) (map[string][]guild.Overwrite, error) {
 
 // Channel implements guild.Store.
 func (s *Guilds) Channel(ctx context.Context, id string) (guild.Channel, error) {
-	return readChannel(ctx, s.db.read, id)
+	return readChannel(ctx, s.db.reader(), id)
 }
 
 // Channels implements guild.Store.
 func (s *Guilds) Channels(ctx context.Context, guildID string) ([]guild.Channel, error) {
-	if err := requireLiveGuild(ctx, s.db.read, guildID); err != nil {
+	if err := requireLiveGuild(ctx, s.db.reader(), guildID); err != nil {
 		return nil, err
 	}
 
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		channelSelect+` AND c.guild_id = $1 ORDER BY c.position, c.id`, guildID)
 	if err != nil {
 		return nil, fmt.Errorf("list channels of guild %s: %w", guildID, err)
@@ -118,7 +118,7 @@ func (s *Guilds) Channels(ctx context.Context, guildID string) ([]guild.Channel,
 		return nil, fmt.Errorf("list channels of guild %s: %w", guildID, err)
 	}
 
-	rows, err = s.db.read.QueryContext(ctx,
+	rows, err = s.db.reader().QueryContext(ctx,
 		`SELECT o.channel_id, o.target_id, o.target_type, o.allow, o.deny
 		 FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id
 		 WHERE c.guild_id = $1 AND c.deleted_at IS NULL ORDER BY o.channel_id, o.target_id`, guildID)
@@ -232,7 +232,7 @@ func (s *Guilds) CreateChannel(ctx context.Context, c guild.Channel) (guild.Chan
 		}
 
 		var err error
-		events, err = appendEvents(ctx, tx, c.CreatedAt, channelEvent(c, event.ChannelCreate, apijson.NewChannel(c, "")))
+		events, err = s.db.appendEvents(ctx, tx, c.CreatedAt, channelEvent(c, event.ChannelCreate, apijson.NewChannel(c, "")))
 		return err
 	})
 	if err != nil {
@@ -267,7 +267,7 @@ func (s *Guilds) UpdateChannel(ctx context.Context, id string, u guild.ChannelUp
 		if c.LastSeq, err = s.nextLogSeq(ctx, tx, id); err != nil {
 			return err
 		}
-		events, err = appendEvents(ctx, tx, s.now(), channelEvent(c, event.ChannelUpdate, apijson.NewChannel(c, "")))
+		events, err = s.db.appendEvents(ctx, tx, s.now(), channelEvent(c, event.ChannelUpdate, apijson.NewChannel(c, "")))
 		return err
 	})
 	if err != nil {
@@ -332,7 +332,7 @@ func (s *Guilds) DeleteChannel(ctx context.Context, id string, at time.Time) ([]
 		}
 		pending = append(pending, channelEvent(c, event.ChannelDelete, apijson.Deleted{ID: id, GuildID: c.GuildID}))
 
-		events, err = appendEvents(ctx, tx, at, pending...)
+		events, err = s.db.appendEvents(ctx, tx, at, pending...)
 		return err
 	})
 	return events, err
@@ -400,7 +400,7 @@ func (s *Guilds) SetOverwrite(ctx context.Context, channelID string, o guild.Ove
 			return fmt.Errorf("store overwrite of %s on channel %s: %w", o.TargetID, channelID, err)
 		}
 
-		events, err = appendEvents(ctx, tx, s.now(),
+		events, err = s.db.appendEvents(ctx, tx, s.now(),
 			channelEvent(c, event.OverwriteUpdate, apijson.NewOverwrite(channelID, o)))
 		return err
 	})
@@ -425,7 +425,7 @@ func (s *Guilds) DeleteOverwrite(ctx context.Context, channelID, targetID string
 			return err
 		}
 
-		events, err = appendEvents(ctx, tx, s.now(), channelEvent(c, event.OverwriteDelete, overwriteDeleted(channelID, targetID)))
+		events, err = s.db.appendEvents(ctx, tx, s.now(), channelEvent(c, event.OverwriteDelete, overwriteDeleted(channelID, targetID)))
 		return err
 	})
 	return events, err

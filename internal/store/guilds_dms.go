@@ -32,7 +32,7 @@ func readParticipants(ctx context.Context, q querier, channelID string) ([]strin
 // DMs implements guild.Store. Channels are ordered by id, each with its
 // participants sorted.
 func (s *Guilds) DMs(ctx context.Context, userID string) ([]guild.Channel, error) {
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		channelSelect+` AND c.id IN (SELECT channel_id FROM dm_participants WHERE user_id = $1) ORDER BY c.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list DMs of user %s: %w", userID, err)
@@ -63,7 +63,7 @@ func (s *Guilds) DMs(ctx context.Context, userID string) ([]guild.Channel, error
 // participantsOfDMs returns the participants, sorted, of every DM that
 // userID takes part in, by channel id.
 func (s *Guilds) participantsOfDMs(ctx context.Context, userID string) (map[string][]string, error) {
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT p.channel_id, p.user_id FROM dm_participants p
 		 JOIN dm_participants me ON me.channel_id = p.channel_id
 		 WHERE me.user_id = $1 ORDER BY p.channel_id, p.user_id`, userID)
@@ -108,12 +108,12 @@ func (s *Guilds) CreateDM(ctx context.Context, c guild.Channel) (guild.Channel, 
 				return err
 			}
 		}
-		inserted, err := insertDM(ctx, tx, c)
+		inserted, err := s.insertDM(ctx, tx, c)
 		events = inserted
 		return err
 	})
 	if errors.Is(err, errDMPairTaken) {
-		existingID, err = dmPairChannel(ctx, s.db.read, c.ParticipantIDs)
+		existingID, err = dmPairChannel(ctx, s.db.reader(), c.ParticipantIDs)
 		if err == nil && existingID == "" {
 			err = fmt.Errorf("read DM of users %v: the pair is taken but has no channel", c.ParticipantIDs)
 		}
@@ -175,7 +175,7 @@ func dmPairChannel(ctx context.Context, q querier, pair []string) (string, error
 // insertDM stores a DM channel, its participants and, for a dm, its pair,
 // and appends channel_create. It returns errDMPairTaken when another
 // transaction stored the pair first.
-func insertDM(ctx context.Context, tx *sql.Tx, c guild.Channel) ([]event.Event, error) {
+func (s *Guilds) insertDM(ctx context.Context, tx *sql.Tx, c guild.Channel) ([]event.Event, error) {
 	if err := insertChannel(ctx, tx, c); err != nil {
 		return nil, err
 	}
@@ -201,5 +201,5 @@ func insertDM(ctx context.Context, tx *sql.Tx, c guild.Channel) ([]event.Event, 
 		}
 	}
 
-	return appendEvents(ctx, tx, c.CreatedAt, channelEvent(c, event.ChannelCreate, apijson.NewChannel(c, "")))
+	return s.db.appendEvents(ctx, tx, c.CreatedAt, channelEvent(c, event.ChannelCreate, apijson.NewChannel(c, "")))
 }

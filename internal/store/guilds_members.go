@@ -125,14 +125,14 @@ func removeMember(ctx context.Context, tx *sql.Tx, guildID, userID string) (even
 // Members implements guild.Store. An empty afterUserID starts from the
 // lowest user id, and a limit below 1 returns no members.
 func (s *Guilds) Members(ctx context.Context, guildID, afterUserID string, limit int) ([]guild.Member, error) {
-	if err := requireLiveGuild(ctx, s.db.read, guildID); err != nil {
+	if err := requireLiveGuild(ctx, s.db.reader(), guildID); err != nil {
 		return nil, err
 	}
 	if limit < 1 {
 		return nil, nil
 	}
 
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		memberSelect+` AND m.user_id > $2 ORDER BY m.user_id LIMIT $3`, guildID, afterUserID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list members of guild %s: %w", guildID, err)
@@ -153,7 +153,7 @@ func (s *Guilds) Members(ctx context.Context, guildID, afterUserID string, limit
 		return nil, nil
 	}
 
-	roles, err := readMemberRoles(ctx, s.db.read, guildID, members[0].User.ID, members[len(members)-1].User.ID)
+	roles, err := readMemberRoles(ctx, s.db.reader(), guildID, members[0].User.ID, members[len(members)-1].User.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (s *Guilds) Members(ctx context.Context, guildID, afterUserID string, limit
 
 // Member implements guild.Store.
 func (s *Guilds) Member(ctx context.Context, guildID, userID string) (guild.Member, error) {
-	return readMember(ctx, s.db.read, guildID, userID)
+	return readMember(ctx, s.db.reader(), guildID, userID)
 }
 
 // AddMemberRole implements guild.Store. It returns guild.ErrNotFound when
@@ -221,7 +221,7 @@ func (s *Guilds) changeMemberRole(ctx context.Context, guildID, userID, roleID, 
 		if err != nil {
 			return err
 		}
-		events, err = appendEvents(ctx, tx, s.now(), guildEvent(guildID, event.MemberUpdate, apijson.NewMember(m)))
+		events, err = s.db.appendEvents(ctx, tx, s.now(), guildEvent(guildID, event.MemberUpdate, apijson.NewMember(m)))
 		return err
 	})
 	return events, err
@@ -249,7 +249,7 @@ func (s *Guilds) SetNickname(ctx context.Context, guildID, userID string, nickna
 		if m, err = readMember(ctx, tx, guildID, userID); err != nil {
 			return err
 		}
-		events, err = appendEvents(ctx, tx, s.now(), guildEvent(guildID, event.MemberUpdate, apijson.NewMember(m)))
+		events, err = s.db.appendEvents(ctx, tx, s.now(), guildEvent(guildID, event.MemberUpdate, apijson.NewMember(m)))
 		return err
 	})
 	if err != nil {
@@ -262,14 +262,20 @@ func (s *Guilds) SetNickname(ctx context.Context, guildID, userID string, nickna
 func (s *Guilds) RemoveMember(ctx context.Context, guildID, userID string) ([]event.Event, error) {
 	var events []event.Event
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.lockGuild(ctx, tx, guildID); err != nil {
+		g, err := s.lockGuild(ctx, tx, guildID)
+		if err != nil {
 			return err
+		}
+		// The service checked ownership before this transaction; a transfer
+		// may have committed since, and a guild must never lose its owner.
+		if g.OwnerID == userID {
+			return guild.ErrOwnershipTransferRequired
 		}
 		removed, err := removeMember(ctx, tx, guildID, userID)
 		if err != nil {
 			return err
 		}
-		events, err = appendEvents(ctx, tx, s.now(), removed)
+		events, err = s.db.appendEvents(ctx, tx, s.now(), removed)
 		return err
 	})
 	return events, err
@@ -305,15 +311,19 @@ func (s *Guilds) LeaveAllGuilds(ctx context.Context, userID string) ([]event.Eve
 			pending = append(pending, removed)
 		}
 
-		events, err = appendEvents(ctx, tx, s.now(), pending...)
+		events, err = s.db.appendEvents(ctx, tx, s.now(), pending...)
 		return err
 	})
 	return events, err
 }
 
 func (s *Guilds) leaveGuild(ctx context.Context, tx *sql.Tx, guildID, userID string) (event.Pending, error) {
-	if _, err := s.lockGuild(ctx, tx, guildID); err != nil {
+	g, err := s.lockGuild(ctx, tx, guildID)
+	if err != nil {
 		return event.Pending{}, err
+	}
+	if g.OwnerID == userID {
+		return event.Pending{}, guild.ErrOwnershipTransferRequired
 	}
 	return removeMember(ctx, tx, guildID, userID)
 }
@@ -328,14 +338,18 @@ func (s *Guilds) BanMember(ctx context.Context, b guild.Ban) ([]event.Event, err
 
 	var events []event.Event
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.lockGuild(ctx, tx, b.GuildID); err != nil {
+		g, err := s.lockGuild(ctx, tx, b.GuildID)
+		if err != nil {
 			return err
+		}
+		if g.OwnerID == userID {
+			return guild.ErrForbidden // nobody bans the owner, even one made owner a moment ago
 		}
 		if _, err := readUser(ctx, tx, userID); err != nil {
 			return err
 		}
 
-		_, err := tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO bans (guild_id, user_id, reason, created_at) VALUES ($1, $2, $3, $4)
 			 ON CONFLICT (guild_id, user_id) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at`,
 			b.GuildID, userID, b.Reason, Millis(b.CreatedAt))
@@ -350,7 +364,7 @@ func (s *Guilds) BanMember(ctx context.Context, b guild.Ban) ([]event.Event, err
 		if err != nil {
 			return err
 		}
-		events, err = appendEvents(ctx, tx, b.CreatedAt, removed)
+		events, err = s.db.appendEvents(ctx, tx, b.CreatedAt, removed)
 		return err
 	})
 	return events, err
@@ -368,11 +382,11 @@ func (s *Guilds) Unban(ctx context.Context, guildID, userID string) error {
 // Bans implements guild.Store. Bans are ordered oldest first, then by
 // user id.
 func (s *Guilds) Bans(ctx context.Context, guildID string) ([]guild.Ban, error) {
-	if err := requireLiveGuild(ctx, s.db.read, guildID); err != nil {
+	if err := requireLiveGuild(ctx, s.db.reader(), guildID); err != nil {
 		return nil, err
 	}
 
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT u.id, u.username, u.display_name, u.is_admin, u.dm_policy, u.created_at, u.deleted_at,
 		        b.reason, b.created_at
 		 FROM bans b JOIN users u ON u.id = b.user_id
@@ -438,7 +452,7 @@ func (s *Guilds) CreateInvite(ctx context.Context, inv guild.Invite) error {
 // Invite implements guild.Store. It returns expired and used-up invites
 // as they are; only AcceptInvite enforces their limits.
 func (s *Guilds) Invite(ctx context.Context, code string) (guild.Invite, error) {
-	row := s.db.read.QueryRowContext(ctx,
+	row := s.db.reader().QueryRowContext(ctx,
 		`SELECT `+inviteColumns+` FROM invites i JOIN guilds g ON g.id = i.guild_id
 		 WHERE i.code = $1 AND g.deleted_at IS NULL`, code)
 	inv, err := scanInvite(row)
@@ -454,11 +468,11 @@ func (s *Guilds) Invite(ctx context.Context, code string) (guild.Invite, error) 
 // Invites implements guild.Store. Invites are ordered oldest first, then
 // by code, expired and used-up ones included.
 func (s *Guilds) Invites(ctx context.Context, guildID string) ([]guild.Invite, error) {
-	if err := requireLiveGuild(ctx, s.db.read, guildID); err != nil {
+	if err := requireLiveGuild(ctx, s.db.reader(), guildID); err != nil {
 		return nil, err
 	}
 
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT `+inviteColumns+` FROM invites i WHERE i.guild_id = $1 ORDER BY i.created_at, i.code`, guildID)
 	if err != nil {
 		return nil, fmt.Errorf("list invites of guild %s: %w", guildID, err)
@@ -571,5 +585,5 @@ func (s *Guilds) addMember(ctx context.Context, tx *sql.Tx, guildID, userID stri
 	if err != nil {
 		return nil, err
 	}
-	return appendEvents(ctx, tx, at, guildEvent(guildID, event.MemberAdd, apijson.NewMember(m)))
+	return s.db.appendEvents(ctx, tx, at, guildEvent(guildID, event.MemberAdd, apijson.NewMember(m)))
 }

@@ -114,10 +114,10 @@ func roleUpdates(roles []guild.Role) []event.Pending {
 // Roles implements guild.Store. Roles are ordered by position, lowest
 // (@everyone) first.
 func (s *Guilds) Roles(ctx context.Context, guildID string) ([]guild.Role, error) {
-	if err := requireLiveGuild(ctx, s.db.read, guildID); err != nil {
+	if err := requireLiveGuild(ctx, s.db.reader(), guildID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.read.QueryContext(ctx,
+	rows, err := s.db.reader().QueryContext(ctx,
 		`SELECT `+roleColumns+` FROM roles WHERE guild_id = $1 ORDER BY position, id`, guildID)
 	if err != nil {
 		return nil, fmt.Errorf("list roles of guild %s: %w", guildID, err)
@@ -156,7 +156,7 @@ func (s *Guilds) CreateRole(ctx context.Context, r guild.Role) (guild.Role, []ev
 		}
 
 		pending := append(roleUpdates(shifted), guildEvent(r.GuildID, event.RoleCreate, apijson.NewRole(r)))
-		events, err = appendEvents(ctx, tx, r.CreatedAt, pending...)
+		events, err = s.db.appendEvents(ctx, tx, r.CreatedAt, pending...)
 		return err
 	})
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Guilds) UpdateRole(ctx context.Context, guildID, roleID string, u guild
 		}
 
 		pending := append(roleUpdates(shifted), guildEvent(guildID, event.RoleUpdate, apijson.NewRole(r)))
-		events, err = appendEvents(ctx, tx, s.now(), pending...)
+		events, err = s.db.appendEvents(ctx, tx, s.now(), pending...)
 		return err
 	})
 	if err != nil {
@@ -272,7 +272,7 @@ func (s *Guilds) DeleteRole(ctx context.Context, guildID, roleID string) ([]even
 
 		pending = append(pending, roleUpdates(shifted)...)
 		pending = append(pending, guildEvent(guildID, event.RoleDelete, apijson.Deleted{ID: roleID, GuildID: guildID}))
-		events, err = appendEvents(ctx, tx, s.now(), pending...)
+		events, err = s.db.appendEvents(ctx, tx, s.now(), pending...)
 		return err
 	})
 	return events, err

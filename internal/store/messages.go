@@ -51,15 +51,15 @@ func (s *Messages) AppendBatch(ctx context.Context, drafts []message.Draft) ([]m
 	results := make([]message.Appended, len(drafts))
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for i, d := range drafts {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT draft`); err != nil {
+			if _, err := s.db.execTx(ctx, tx, `SAVEPOINT draft`); err != nil {
 				return fmt.Errorf("open savepoint: %w", err)
 			}
-			results[i] = appendDraft(ctx, tx, d)
+			results[i] = s.appendDraft(ctx, tx, d)
 			release := `RELEASE SAVEPOINT draft`
 			if results[i].Err != nil {
 				release = `ROLLBACK TO SAVEPOINT draft`
 			}
-			if _, err := tx.ExecContext(ctx, release); err != nil {
+			if _, err := s.db.execTx(ctx, tx, release); err != nil {
 				return fmt.Errorf("close savepoint: %w", err)
 			}
 		}
@@ -71,15 +71,15 @@ func (s *Messages) AppendBatch(ctx context.Context, drafts []message.Draft) ([]m
 	return results, nil
 }
 
-func appendDraft(ctx context.Context, tx *sql.Tx, d message.Draft) message.Appended {
+func (s *Messages) appendDraft(ctx context.Context, tx *sql.Tx, d message.Draft) message.Appended {
 	if d.Nonce != "" {
-		existing, found, err := messageByNonce(ctx, tx, d)
+		existing, found, err := s.messageByNonce(ctx, tx, d)
 		if err != nil || found {
 			return message.Appended{Message: existing, Existing: found, Err: err}
 		}
 	}
 	if d.ReplyTo != "" {
-		if err := checkReply(ctx, tx, d.ChannelID, d.ReplyTo); err != nil {
+		if err := s.checkReply(ctx, tx, d.ChannelID, d.ReplyTo); err != nil {
 			return message.Appended{Err: err}
 		}
 	}
@@ -87,16 +87,16 @@ func appendDraft(ctx context.Context, tx *sql.Tx, d message.Draft) message.Appen
 	m := message.Message{ID: d.ID, ChannelID: d.ChannelID, GuildID: d.GuildID, AuthorID: d.AuthorID,
 		Content: d.Content, Nonce: d.Nonce, ReplyTo: d.ReplyTo, Mentions: d.Mentions,
 		CreatedAt: FromMillis(Millis(d.CreatedAt))}
-	seq, err := nextSeq(ctx, tx, d.ChannelID, d.GuildID)
+	seq, err := s.db.nextSeq(ctx, tx, d.ChannelID, d.GuildID)
 	if err != nil {
 		return message.Appended{Err: err}
 	}
 	m.Seq = seq
 
-	if err := insertMessage(ctx, tx, m); err != nil {
+	if err := s.insertMessage(ctx, tx, m); err != nil {
 		return message.Appended{Err: err}
 	}
-	e, err := insertEvent(ctx, tx, m.ChannelID, m.GuildID, seq, event.MessageCreate, apijson.NewMessage(m), m.ID, d.CreatedAt)
+	e, err := s.insertEvent(ctx, tx, m.ChannelID, m.GuildID, seq, event.MessageCreate, apijson.NewMessage(m), m.ID, d.CreatedAt)
 	if err != nil {
 		return message.Appended{Err: err}
 	}
@@ -105,10 +105,10 @@ func appendDraft(ctx context.Context, tx *sql.Tx, d message.Draft) message.Appen
 
 // messageByNonce finds the author's earlier message with the same nonce
 // in the channel inside the window, and forgets a nonce past it.
-func messageByNonce(ctx context.Context, tx *sql.Tx, d message.Draft) (message.Message, bool, error) {
+func (s *Messages) messageByNonce(ctx context.Context, tx *sql.Tx, d message.Draft) (message.Message, bool, error) {
 	var id string
 	var created int64
-	err := tx.QueryRowContext(ctx,
+	err := s.db.queryRowTx(ctx, tx,
 		`SELECT message_id, created_at FROM message_nonces WHERE author_id = $1 AND channel_id = $2 AND nonce = $3`,
 		d.AuthorID, d.ChannelID, d.Nonce).Scan(&id, &created)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -131,9 +131,9 @@ func messageByNonce(ctx context.Context, tx *sql.Tx, d message.Draft) (message.M
 	return m, true, nil
 }
 
-func checkReply(ctx context.Context, tx *sql.Tx, channelID, replyTo string) error {
+func (s *Messages) checkReply(ctx context.Context, tx *sql.Tx, channelID, replyTo string) error {
 	var one int
-	err := tx.QueryRowContext(ctx,
+	err := s.db.queryRowTx(ctx, tx,
 		`SELECT 1 FROM messages WHERE id = $1 AND channel_id = $2 AND deleted_at IS NULL`, replyTo, channelID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return message.ErrReplyNotFound
@@ -144,12 +144,12 @@ func checkReply(ctx context.Context, tx *sql.Tx, channelID, replyTo string) erro
 	return nil
 }
 
-func insertMessage(ctx context.Context, tx *sql.Tx, m message.Message) error {
+func (s *Messages) insertMessage(ctx context.Context, tx *sql.Tx, m message.Message) error {
 	mentions, err := event.Canonical(m.Mentions)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx,
+	_, err = s.db.execTx(ctx, tx,
 		`INSERT INTO messages (id, channel_id, seq, author_id, content, nonce, reply_to, mentions, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		m.ID, m.ChannelID, m.Seq, m.AuthorID, m.Content, nullString(m.Nonce), nullString(m.ReplyTo), string(mentions), Millis(m.CreatedAt))
@@ -157,7 +157,7 @@ func insertMessage(ctx context.Context, tx *sql.Tx, m message.Message) error {
 		return fmt.Errorf("insert message %s: %w", m.ID, err)
 	}
 	if m.Nonce != "" {
-		_, err = tx.ExecContext(ctx,
+		_, err = s.db.execTx(ctx, tx,
 			`INSERT INTO message_nonces (author_id, channel_id, nonce, message_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			m.AuthorID, m.ChannelID, m.Nonce, m.ID, Millis(m.CreatedAt))
 		if err != nil {
@@ -168,12 +168,12 @@ func insertMessage(ctx context.Context, tx *sql.Tx, m message.Message) error {
 }
 
 // insertEvent writes one event at a sequence already allocated in tx.
-func insertEvent(ctx context.Context, tx *sql.Tx, logID, guildID string, seq int64, typ event.Type, data any, subjectID string, at time.Time) (event.Event, error) {
+func (s *Messages) insertEvent(ctx context.Context, tx *sql.Tx, logID, guildID string, seq int64, typ event.Type, data any, subjectID string, at time.Time) (event.Event, error) {
 	raw, err := event.Canonical(data)
 	if err != nil {
 		return event.Event{}, err
 	}
-	_, err = tx.ExecContext(ctx,
+	_, err = s.db.execTx(ctx, tx,
 		`INSERT INTO events (log_id, seq, type, data, created_at, subject_id) VALUES ($1, $2, $3, $4, $5, $6)`,
 		logID, seq, string(typ), string(raw), Millis(at), nullString(subjectID))
 	if err != nil {
@@ -184,7 +184,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, logID, guildID string, seq int
 
 // Message implements message.Store.
 func (s *Messages) Message(ctx context.Context, channelID, messageID, viewerID string) (message.Message, error) {
-	row := s.db.read.QueryRowContext(ctx,
+	row := s.db.queryRowRead(ctx,
 		`SELECT `+messageColumns+` FROM messages m JOIN channels c ON c.id = m.channel_id
 		 WHERE m.id = $1 AND m.channel_id = $2 AND m.deleted_at IS NULL`, messageID, channelID)
 	m, err := scanMessage(row)
@@ -195,7 +195,7 @@ func (s *Messages) Message(ctx context.Context, channelID, messageID, viewerID s
 		return message.Message{}, fmt.Errorf("read message %s: %w", messageID, err)
 	}
 	list := []message.Message{m}
-	if err := s.attachReactions(ctx, s.db.read, list, viewerID); err != nil {
+	if err := s.attachReactions(ctx, list, viewerID); err != nil {
 		return message.Message{}, err
 	}
 	return list[0], nil
@@ -203,7 +203,7 @@ func (s *Messages) Message(ctx context.Context, channelID, messageID, viewerID s
 
 // ByNonce implements message.Store.
 func (s *Messages) ByNonce(ctx context.Context, authorID, channelID, nonce string, since time.Time) (message.Message, bool, error) {
-	row := s.db.read.QueryRowContext(ctx,
+	row := s.db.queryRowRead(ctx,
 		`SELECT `+messageColumns+` FROM message_nonces n
 		 JOIN messages m ON m.id = n.message_id JOIN channels c ON c.id = m.channel_id
 		 WHERE n.author_id = $1 AND n.channel_id = $2 AND n.nonce = $3 AND n.created_at > $4`,
@@ -221,7 +221,7 @@ func (s *Messages) ByNonce(ctx context.Context, authorID, channelID, nonce strin
 // MessageSeq implements message.Store.
 func (s *Messages) MessageSeq(ctx context.Context, channelID, messageID string) (int64, error) {
 	var seq int64
-	err := s.db.read.QueryRowContext(ctx, `SELECT seq FROM messages WHERE id = $1 AND channel_id = $2`, messageID, channelID).Scan(&seq)
+	err := s.db.queryRowRead(ctx, `SELECT seq FROM messages WHERE id = $1 AND channel_id = $2`, messageID, channelID).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, message.ErrNotFound
 	}
@@ -253,7 +253,7 @@ func (s *Messages) History(ctx context.Context, channelID string, page message.P
 	query := `SELECT ` + messageColumns + ` FROM messages m JOIN channels c ON c.id = m.channel_id WHERE ` +
 		strings.Join(conds, ` AND `) + ` ORDER BY m.seq ` + order + fmt.Sprintf(` LIMIT $%d`, len(args))
 
-	rows, err := s.db.read.QueryContext(ctx, query, args...)
+	rows, err := s.db.queryRead(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read history of channel %s: %w", channelID, err)
 	}
@@ -272,7 +272,7 @@ func (s *Messages) History(ctx context.Context, channelID string, page message.P
 	if order == `DESC` {
 		slices.Reverse(list)
 	}
-	if err := s.attachReactions(ctx, s.db.read, list, viewerID); err != nil {
+	if err := s.attachReactions(ctx, list, viewerID); err != nil {
 		return nil, err
 	}
 	return list, nil
@@ -280,7 +280,7 @@ func (s *Messages) History(ctx context.Context, channelID string, page message.P
 
 // attachReactions fills each message's reactions, in the order each
 // emoji first appeared, with whether viewerID reacted.
-func (s *Messages) attachReactions(ctx context.Context, q *sql.DB, list []message.Message, viewerID string) error {
+func (s *Messages) attachReactions(ctx context.Context, list []message.Message, viewerID string) error {
 	if len(list) == 0 {
 		return nil
 	}
@@ -293,7 +293,7 @@ func (s *Messages) attachReactions(ctx context.Context, q *sql.DB, list []messag
 		args = append(args, m.ID)
 		marks[i] = fmt.Sprintf("$%d", i+2)
 	}
-	rows, err := q.QueryContext(ctx,
+	rows, err := s.db.queryRead(ctx,
 		`SELECT message_id, emoji, COUNT(*), MAX(CASE WHEN user_id = $1 THEN 1 ELSE 0 END), MIN(created_at) AS first
 		 FROM reactions WHERE message_id IN (`+strings.Join(marks, ", ")+`)
 		 GROUP BY message_id, emoji ORDER BY first, emoji`, args...)

@@ -51,7 +51,7 @@ func (s *Messages) Edit(ctx context.Context, channelID, messageID, content strin
 			return err
 		}
 
-		events, err = appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID,
+		events, err = s.db.appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID,
 			Type: event.MessageUpdate, Data: apijson.NewMessage(m), SubjectID: messageID})
 		return err
 	})
@@ -90,7 +90,7 @@ func (s *Messages) Delete(ctx context.Context, channelID, messageID string, at t
 			return fmt.Errorf("erase events of message %s: %w", messageID, err)
 		}
 
-		events, err = appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID,
+		events, err = s.db.appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID,
 			Type: event.MessageDelete, Data: tombstone, SubjectID: messageID})
 		return err
 	})
@@ -123,7 +123,7 @@ func (s *Messages) React(ctx context.Context, channelID, messageID, emoji, userI
 		if err != nil {
 			return fmt.Errorf("insert reaction on message %s: %w", messageID, err)
 		}
-		events, err = appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID, Type: event.ReactionAdd,
+		events, err = s.db.appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID, Type: event.ReactionAdd,
 			Data: apijson.ReactionChange{MessageID: messageID, ChannelID: channelID, UserID: userID, Emoji: emoji}})
 		return err
 	})
@@ -161,7 +161,7 @@ func (s *Messages) Unreact(ctx context.Context, channelID, messageID, emoji, use
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err // nothing to remove
 		}
-		events, err = appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID, Type: event.ReactionRemove,
+		events, err = s.db.appendEvents(ctx, tx, at, event.Pending{LogID: channelID, GuildID: m.GuildID, Type: event.ReactionRemove,
 			Data: apijson.ReactionChange{MessageID: messageID, ChannelID: channelID, UserID: userID, Emoji: emoji}})
 		return err
 	})

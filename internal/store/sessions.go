@@ -89,7 +89,7 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, t auth.RefreshToken) er
 
 // Session implements auth.Store.
 func (a *Accounts) Session(ctx context.Context, id string) (auth.Session, error) {
-	row := a.db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)
+	row := a.db.reader().QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)
 	s, err := scanSession(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Session{}, auth.ErrNotFound
@@ -102,7 +102,7 @@ func (a *Accounts) Session(ctx context.Context, id string) (auth.Session, error)
 
 // Sessions implements auth.Store.
 func (a *Accounts) Sessions(ctx context.Context, userID string) ([]auth.Session, error) {
-	rows, err := a.db.read.QueryContext(ctx,
+	rows, err := a.db.reader().QueryContext(ctx,
 		`SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
@@ -178,7 +178,7 @@ func (a *Accounts) RefreshToken(ctx context.Context, hash []byte) (auth.RefreshT
 	var created, expires int64
 	var rotated sql.NullInt64
 	var keyID, jti sql.NullString
-	err := a.db.read.QueryRowContext(ctx,
+	err := a.db.reader().QueryRowContext(ctx,
 		`SELECT token_hash, session_id, created_at, expires_at, rotated_at, access_key_id, access_jti
 		 FROM refresh_tokens WHERE token_hash = $1`, hash).
 		Scan(&t.Hash, &t.SessionID, &created, &expires, &rotated, &keyID, &jti)

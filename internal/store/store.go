@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,6 +58,16 @@ type DB struct {
 
 	write *sql.DB // SQLite: exactly one connection, so writers queue here
 	read  *sql.DB // SQLite: read-only pool; PostgreSQL: the same pool as write
+
+	stmtMu  sync.Mutex // guards stmts and pending
+	stmts   map[stmtKey]*sql.Stmt
+	pending map[string]bool // write queries seen inside transactions, to prepare before the next one
+}
+
+// stmtKey names a prepared statement of one pool.
+type stmtKey struct {
+	pool  *sql.DB
+	query string
 }
 
 // Open connects to the database that opts selects and checks that it
@@ -168,6 +179,13 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the pools. It is safe to call more than once.
 func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	for _, stmt := range db.stmts {
+		stmt.Close()
+	}
+	db.stmts = nil
+	db.stmtMu.Unlock()
+
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -178,6 +196,7 @@ func (db *DB) Close() error {
 // Tx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise.
 func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	db.preparePending(ctx)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -190,6 +209,95 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	return nil
+}
+
+// prepared returns a statement of pool prepared once and cached. The
+// write path's statements are parsed once instead of on every call,
+// which profiling showed to be the largest cost of a message append on
+// SQLite; pgx caches its own statements, so PostgreSQL gains little.
+func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	key := stmtKey{pool: pool, query: query}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if stmt, ok := db.stmts[key]; ok {
+		return stmt, nil
+	}
+	stmt, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare statement: %w", err)
+	}
+	if db.stmts == nil {
+		db.stmts = make(map[stmtKey]*sql.Stmt)
+	}
+	db.stmts[key] = stmt
+	return stmt, nil
+}
+
+// cachedWrite returns the prepared form of a write query, or nil when it
+// is not prepared yet. It never prepares: inside a transaction the
+// single SQLite writer connection is taken, so preparing on the pool
+// would wait for it forever. A missing query is prepared before the
+// next transaction begins.
+func (db *DB) cachedWrite(query string) *sql.Stmt {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if stmt, ok := db.stmts[stmtKey{pool: db.write, query: query}]; ok {
+		return stmt
+	}
+	if db.pending == nil {
+		db.pending = make(map[string]bool)
+	}
+	db.pending[query] = true
+	return nil
+}
+
+// preparePending prepares the write queries seen since the last call.
+// A failure leaves the query unprepared, which costs speed, not
+// correctness.
+func (db *DB) preparePending(ctx context.Context) {
+	db.stmtMu.Lock()
+	queries := db.pending
+	db.pending = nil
+	db.stmtMu.Unlock()
+	for query := range queries {
+		db.prepared(ctx, db.write, query)
+	}
+}
+
+// execTx runs a write statement inside tx, prepared once it has been
+// seen before.
+func (db *DB) execTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if stmt := db.cachedWrite(query); stmt != nil {
+		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// queryRowTx runs a single-row query inside tx, prepared once it has
+// been seen before.
+func (db *DB) queryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if stmt := db.cachedWrite(query); stmt != nil {
+		return tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// queryRead runs a cached query on the read pool.
+func (db *DB) queryRead(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	stmt, err := db.prepared(ctx, db.read, query)
+	if err != nil {
+		return nil, err
+	}
+	return stmt.QueryContext(ctx, args...)
+}
+
+// queryRowRead runs a cached single-row query on the read pool.
+func (db *DB) queryRowRead(ctx context.Context, query string, args ...any) *sql.Row {
+	stmt, err := db.prepared(ctx, db.read, query)
+	if err != nil {
+		return db.read.QueryRowContext(ctx, query, args...)
+	}
+	return stmt.QueryRowContext(ctx, args...)
 }
 
 // Millis converts t to the Unix milliseconds stored in time columns.
@@ -206,3 +314,18 @@ func describePostgres(raw string) string {
 	}
 	return u.Host + "/" + strings.TrimPrefix(u.Path, "/")
 }
+
+// preparedReader runs queries on the read pool with each statement
+// prepared once.
+type preparedReader struct{ db *DB }
+
+func (r preparedReader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.db.queryRead(ctx, query, args...)
+}
+
+func (r preparedReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.db.queryRowRead(ctx, query, args...)
+}
+
+// reader returns the read pool with prepared statements.
+func (db *DB) reader() preparedReader { return preparedReader{db: db} }
