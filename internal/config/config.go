@@ -207,8 +207,11 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout <= 0 {
 		return &Error{Key: "idle_timeout", Value: c.IdleTimeout.String(), Want: "a positive duration such as 2m"}
 	}
-	if c.Messages.ContentMax < 1 || c.Messages.ContentMax > 100_000 {
-		return &Error{Key: "messages.content_max", Value: fmt.Sprint(c.Messages.ContentMax), Want: "1 to 100000"}
+	// 20,000 keeps every valid message inside the 256 KiB body cap of the
+	// message routes even when each character is sent as a 12-byte
+	// \uXXXX\uXXXX surrogate pair escape.
+	if c.Messages.ContentMax < 1 || c.Messages.ContentMax > 20_000 {
+		return &Error{Key: "messages.content_max", Value: fmt.Sprint(c.Messages.ContentMax), Want: "1 to 20000"}
 	}
 	if c.Messages.NameMax < 1 || c.Messages.NameMax > 1000 {
 		return &Error{Key: "messages.name_max", Value: fmt.Sprint(c.Messages.NameMax), Want: "1 to 1000"}

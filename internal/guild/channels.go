@@ -219,8 +219,14 @@ func (s *Service) SetOverwrite(ctx context.Context, userID, channelID string, re
 	if req.Allow&req.Deny != 0 {
 		return &validate.Error{Field: "deny", Message: "must not share bits with allow"}
 	}
+	if (req.Allow|req.Deny).Has(permission.Administrator) {
+		return &validate.Error{Field: "allow", Message: "ADMINISTRATOR is a guild-level permission and cannot be overwritten per channel"}
+	}
 	if !permission.CanGrant(a.Guild, a.Member, req.Allow|req.Deny) {
 		return ErrForbidden
+	}
+	if err := s.checkOverwriteRank(ctx, ch.GuildID, kind, req.TargetID, userID, a); err != nil {
+		return err
 	}
 
 	events, err := s.store.SetOverwrite(ctx, channelID, Overwrite{TargetID: req.TargetID, Kind: kind, Allow: req.Allow, Deny: req.Deny})
@@ -259,6 +265,29 @@ func (s *Service) overwriteAccess(ctx context.Context, userID, channelID string)
 	}
 	a, err := s.access(ctx, ch.GuildID, userID)
 	return ch, a, err
+}
+
+// checkOverwriteRank applies the role hierarchy to overwrites: a member
+// may set them only for roles below their highest role, and for members
+// they rank above (or themselves). The @everyone role is below everyone.
+func (s *Service) checkOverwriteRank(ctx context.Context, guildID string, kind permission.OverwriteKind, targetID, userID string, a Access) error {
+	if kind == permission.OverwriteRole {
+		if targetID == guildID || permission.CanManageRole(a.Guild, a.Member, a.Guild.Roles[targetID]) {
+			return nil
+		}
+		return ErrForbidden
+	}
+	if targetID == userID {
+		return nil
+	}
+	target, err := s.access(ctx, guildID, targetID)
+	if err != nil {
+		return err
+	}
+	if !permission.CanActOn(a.Guild, a.Member, target.Member) {
+		return ErrForbidden
+	}
+	return nil
 }
 
 // checkOverwriteTarget requires the target to be a role of the guild or

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -132,6 +133,13 @@ func errorTable() []errorMapping {
 // a mapped sentinel gets its row of errorTable; anything else is logged
 // with the request id and answered with a generic 500.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; nobody reads this answer, and it is not a
+		// server failure. 499 is the de facto code for it in access logs.
+		a.logger.DebugContext(r.Context(), "client closed request", "request_id", requestID(r), "route", routeOf(r))
+		w.WriteHeader(499)
+		return
+	}
 	apiErr := a.toError(err)
 	if apiErr.Status >= 500 {
 		a.logger.ErrorContext(r.Context(), "request failed",

@@ -77,8 +77,9 @@ func (a *API) decodeSend(r *http.Request, p auth.Principal) (sendBody, string, e
 	return body, content, nil
 }
 
-// limitSend applies the per-IP and then the per-user message limits,
-// setting the RateLimit headers of the tighter one.
+// limitSend applies the per-IP and then the per-user message limits. A
+// per-IP rejection carries that limit's RateLimit headers; otherwise the
+// headers describe the per-user limit.
 func (a *API) limitSend(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ip := a.messageIPLimit.Allow(ClientIP(r).String())
 	if !ip.Allowed {
@@ -96,11 +97,11 @@ func (a *API) limitSend(w http.ResponseWriter, r *http.Request, p auth.Principal
 	return nil
 }
 
-// logPenalty records that a user earned a penalty. Penalties are rare
-// and each is logged once, so a flood of rejected requests does not
+// logPenalty records that a user is serving a penalty, at most once a
+// minute per user, so a client hammering through its penalty does not
 // flood the log.
 func (a *API) logPenalty(r *http.Request, p auth.Principal, d ratelimit.Decision) {
-	if d.Penalized && d.RetryAfter > time.Second {
+	if d.Penalized && a.banLogLimit.Allow("penalty:"+p.UserID).Allowed {
 		a.logger.Warn("message sender penalized for ignoring rate limits",
 			"user_id", p.UserID, "client_ip", ClientIP(r).String(), "penalty", d.RetryAfter.String())
 	}
