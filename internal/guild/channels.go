@@ -219,7 +219,7 @@ func (s *Service) SetOverwrite(ctx context.Context, userID, channelID string, re
 	if req.Allow&req.Deny != 0 {
 		return &validate.Error{Field: "deny", Message: "must not share bits with allow"}
 	}
-	if (req.Allow|req.Deny).Has(permission.Administrator) {
+	if (req.Allow | req.Deny).Has(permission.Administrator) {
 		return &validate.Error{Field: "allow", Message: "ADMINISTRATOR is a guild-level permission and cannot be overwritten per channel"}
 	}
 	if !permission.CanGrant(a.Guild, a.Member, req.Allow|req.Deny) {
