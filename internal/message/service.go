@@ -36,6 +36,10 @@ type Options struct {
 	NonceWindow time.Duration // how long a nonce deduplicates; default 24h
 	MaxEmoji    int           // distinct reaction emoji per message; default 20
 	Clock       Clock
+
+	// ReadStates stores read markers. MarkRead and UnreadSummary return
+	// an error while it is nil.
+	ReadStates ReadStates
 }
 
 // Service implements the message routes' logic.
