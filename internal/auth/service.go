@@ -61,6 +61,11 @@ type Options struct {
 	// Departures, if set, is asked before an account is deleted and told
 	// to remove it from everything it belongs to.
 	Departures Departures
+
+	// OnRevoke, if set, is called with the ids of sessions revoked through
+	// this Service, after the revocation commits, so open gateway
+	// connections of those sessions can be closed at once.
+	OnRevoke func(sessionIDs []string)
 }
 
 // Departures is what account deletion needs from the rest of the server.
@@ -151,7 +156,7 @@ func NewService(store Store, tokens *AccessTokens, passwords *PasswordHasher, op
 		security:  logger.With("component", "security"),
 		byAccount: byAccount,
 		byIP:      byIP,
-		sessions:  newSessionCache(store, opts.SessionCheckInterval, opts.Clock),
+		sessions:  newSessionCache(store, opts.SessionCheckInterval, opts.Clock, opts.OnRevoke),
 		refreshReuse: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "openguild_auth_refresh_token_reuse_total",
 			Help: "Rotated refresh tokens presented again after the grace window; each revokes its session.",

@@ -23,6 +23,7 @@ type sessionCache struct {
 	store    Store
 	interval time.Duration
 	clock    ratelimit.Clock
+	onRevoke func(sessionIDs []string) // may be nil
 
 	mu      sync.Mutex // guards entries
 	entries map[string]sessionEntry
@@ -35,8 +36,8 @@ type sessionEntry struct {
 	touchedAt time.Time // last write of last_seen_at, zero if none by us
 }
 
-func newSessionCache(store Store, interval time.Duration, clock ratelimit.Clock) *sessionCache {
-	return &sessionCache{store: store, interval: interval, clock: clock, entries: make(map[string]sessionEntry)}
+func newSessionCache(store Store, interval time.Duration, clock ratelimit.Clock, onRevoke func([]string)) *sessionCache {
+	return &sessionCache{store: store, interval: interval, clock: clock, onRevoke: onRevoke, entries: make(map[string]sessionEntry)}
 }
 
 // check returns nil when sessionID is a live session of userID, and
@@ -97,8 +98,11 @@ func (c *sessionCache) invalidate(sessionIDs ...string) {
 	}
 	now := c.clock.Now()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, id := range sessionIDs {
 		c.entries[id] = sessionEntry{live: false, checkedAt: now}
+	}
+	c.mu.Unlock()
+	if c.onRevoke != nil {
+		c.onRevoke(sessionIDs)
 	}
 }

@@ -59,6 +59,8 @@ func runAdmin(ctx context.Context, env Env, args []string) error {
 		return adminListKeys(ctx, env, args[2:])
 	case args[0] == "keys" && len(args) > 1 && args[1] == "rotate":
 		return adminRotateKey(ctx, env, args[2:])
+	case (args[0] == "ban" || args[0] == "unban") && len(args) < 3:
+		return usagef("usage: openguild admin %s user|ip VALUE", args[0])
 	case args[0] == "ban" && len(args) > 2:
 		return adminBan(ctx, env, args[1], args[2], args[3:])
 	case args[0] == "unban" && len(args) > 2:
@@ -85,7 +87,7 @@ func openAuth(ctx context.Context, env Env, cfg config.Config) (*server.Auth, *s
 		return nil, nil, err
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := server.NewAuth(ctx, cfg, db, logger, prometheus.NewRegistry(), nil, nil)
+	a, err := server.NewAuth(ctx, cfg, db, logger, prometheus.NewRegistry(), nil, nil, nil)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

@@ -71,7 +71,7 @@ func commands() []command {
 		{"migrate", "apply pending database migrations and exit", runMigrate},
 		{"config", "print the effective configuration, secrets redacted; `config check FILE` validates a file", runConfig},
 		{"version", "print the version and commit", runVersion},
-		{"admin", "administer the server: create-user, registration-token create, keys list|rotate", runAdmin},
+		{"admin", "administer the server: create-user, registration-token create, keys, ban, unban, bans list", runAdmin},
 	}
 }
 

@@ -60,6 +60,18 @@ type Config struct {
 	Limits   Limits
 	Messages Messages
 	Abuse    Abuse
+	Gateway  Gateway
+}
+
+// Gateway holds the WebSocket gateway's settings.
+type Gateway struct {
+	MaxConnections    int           // open connections per node
+	MaxPerUser        int           // open connections per user
+	HeartbeatInterval time.Duration // clients heartbeat this often; two missed intervals close
+	ResumeLimit       int           // events replayed per log on resume
+	SendQueue         int           // frames buffered per connection before it counts as too slow
+	UpgradesPerIP     Rate          // connection attempts per client IP
+	IdentifyTimeout   time.Duration // time a client has to identify after the upgrade
 }
 
 // Abuse holds the operator's static ban lists; `openguild admin ban` adds
@@ -162,6 +174,11 @@ func Default() Config {
 			PenaltyDecay:    time.Minute,
 		},
 		Messages: Messages{ContentMax: 4000, NameMax: 64},
+		Gateway: Gateway{
+			MaxConnections: 10_000, MaxPerUser: 16, HeartbeatInterval: 30 * time.Second,
+			ResumeLimit: 1000, SendQueue: 512, UpgradesPerIP: Rate{Requests: 60, Window: time.Minute},
+			IdentifyTimeout: 10 * time.Second,
+		},
 	}
 }
 
@@ -220,7 +237,35 @@ func (c *Config) Validate() error {
 		return &Error{Key: "limits.penalty_max", Value: c.Limits.PenaltyMax.String(),
 			Want: "positive penalty durations with penalty_max at least penalty_base"}
 	}
+	if err := c.Gateway.validate(); err != nil {
+		return err
+	}
 	return c.Auth.validate()
+}
+
+func (g *Gateway) validate() error {
+	ints := []struct {
+		key   string
+		value int
+		min   int
+	}{
+		{"gateway.max_connections", g.MaxConnections, 1},
+		{"gateway.max_per_user", g.MaxPerUser, 1},
+		{"gateway.resume_limit", g.ResumeLimit, 1},
+		{"gateway.send_queue", g.SendQueue, 16},
+	}
+	for _, i := range ints {
+		if i.value < i.min {
+			return &Error{Key: i.key, Value: fmt.Sprint(i.value), Want: fmt.Sprintf("a whole number of at least %d", i.min)}
+		}
+	}
+	if g.IdentifyTimeout <= 0 {
+		return &Error{Key: "gateway.identify_timeout", Value: g.IdentifyTimeout.String(), Want: "a positive duration such as 10s"}
+	}
+	if g.HeartbeatInterval < time.Second {
+		return &Error{Key: "gateway.heartbeat_interval", Value: g.HeartbeatInterval.String(), Want: "a duration of at least 1s"}
+	}
+	return nil
 }
 
 func (a *Auth) validate() error {

@@ -240,3 +240,38 @@ func (s *Service) Events(ctx context.Context, userID, logID string, guildLog boo
 	}
 	return events, nil
 }
+
+// PermissionsIn returns userID's permissions in a channel already loaded,
+// from the cache when it can: the gateway checks every recipient of an
+// event this way without reloading the channel for each. A DM grants its
+// participants the DM permissions. ErrNotFound when the user is not a
+// member of the channel's guild.
+func (s *Service) PermissionsIn(ctx context.Context, ch Channel, userID string) (permission.Set, error) {
+	if ch.GuildID == "" {
+		for _, id := range ch.ParticipantIDs {
+			if id == userID {
+				return permission.DM(true), nil
+			}
+		}
+		return 0, ErrNotFound
+	}
+	return s.channelPermissions(ctx, ch, userID)
+}
+
+// IsMember reports whether userID is a member of the guild.
+func (s *Service) IsMember(ctx context.Context, guildID, userID string) (bool, error) {
+	_, err := s.guildPermissions(ctx, guildID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// RoleIDs returns the member's role ids in a guild, for mention counts.
+func (s *Service) RoleIDs(ctx context.Context, guildID, userID string) ([]string, error) {
+	a, err := s.access(ctx, guildID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return a.Member.RoleIDs, nil
+}

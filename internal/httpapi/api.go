@@ -42,6 +42,7 @@ type Deps struct {
 	Guilds     *guild.Service
 	Messages   *message.Service
 	Bans       *banlist.List
+	Gateway    Gateway
 
 	// Per-client-IP limits on the unauthenticated write routes.
 	RegisterLimit *ratelimit.Window
@@ -69,6 +70,7 @@ type API struct {
 	guilds         *guild.Service
 	messages       *message.Service
 	bans           *banlist.List
+	gateway        Gateway
 	banLogLimit    *ratelimit.Window // one log line per banned key per minute
 	registerLimit  *ratelimit.Window
 	loginLimit     *ratelimit.Window
@@ -94,6 +96,7 @@ func New(deps Deps) *API {
 		guilds:         deps.Guilds,
 		messages:       deps.Messages,
 		bans:           deps.Bans,
+		gateway:        deps.Gateway,
 		banLogLimit:    mustWindow(1, time.Minute),
 		registerLimit:  deps.RegisterLimit,
 		loginLimit:     deps.LoginLimit,

@@ -116,10 +116,10 @@ func errorTable() []errorMapping {
 		{auth.ErrInvalidRegistrationToken, http.StatusForbidden, "invalid_registration_token", "Registration needs a valid registration token."},
 		{auth.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
 		{guild.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
-		{guild.ErrForbidden, http.StatusForbidden, CodeForbidden, "You may not make this change."},
+		{guild.ErrForbidden, http.StatusForbidden, CodeForbidden, "You lack the permission this needs."},
 		{guild.ErrBanned, http.StatusForbidden, "banned", "You are banned from this guild."},
 		{guild.ErrOwnershipTransferRequired, http.StatusConflict, "ownership_transfer_required", "You own a guild; transfer its ownership first."},
-		{message.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested message does not exist."},
+		{message.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
 		{message.ErrTooManyReactions, http.StatusBadRequest, "too_many_reactions", "The message already has the maximum number of distinct reactions."},
 		{message.ErrNewEmojiForbidden, http.StatusForbidden, CodeForbidden, "Adding a new reaction needs the ADD_REACTIONS permission."},
 		{message.ErrNotAuthor, http.StatusForbidden, CodeForbidden, "Only the message's author may do this."},
@@ -202,7 +202,8 @@ func (a *API) toError(err error) *Error {
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
 			Message: "Too many failed logins; wait before trying again.", RetryAfter: throttled.RetryAfter, Scope: throttled.Scope}
 	}
-	if errors.Is(err, guild.ErrForbidden) || errors.Is(err, message.ErrForbidden) || errors.Is(err, message.ErrNotAuthor) {
+	if errors.Is(err, guild.ErrForbidden) || errors.Is(err, message.ErrForbidden) ||
+		errors.Is(err, message.ErrNotAuthor) || errors.Is(err, message.ErrNewEmojiForbidden) {
 		a.metrics.Reject(metrics.ReasonForbidden)
 	}
 	for _, m := range errorTable() {

@@ -65,4 +65,8 @@ func (a *API) routes(rt *router) {
 	rt.handle("DELETE /api/v1/channels/{channel_id}/messages/{message_id}", capDefault, a.authed(handleDeleteMessage(a.messages)))
 	rt.handle("PUT /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", capDefault, a.authed(handleReact(a.messages, true)))
 	rt.handle("DELETE /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", capDefault, a.authed(handleReact(a.messages, false)))
+	rt.handle("PUT /api/v1/channels/{channel_id}/read", capDefault, a.authed(handleMarkRead(a.messages)))
+
+	rt.handleLimited("GET /api/v1/gateway", capDefault, ownLimit, a.handleGateway)
+	rt.handle("POST /api/v1/channels/{channel_id}/typing", capDefault, a.authed(handleTyping(a.gateway)))
 }

@@ -39,9 +39,9 @@ type Auth struct {
 // NewAuth loads the keyring (creating the first keys on a new database),
 // the refresh-token key and the password hasher, and returns the account
 // service over db.
-// clock may be nil for the system clock; departures may be nil where no
-// account is deleted.
-func NewAuth(ctx context.Context, cfg config.Config, db *store.DB, logger *slog.Logger, reg prometheus.Registerer, clock Clock, departures auth.Departures) (*Auth, error) {
+// clock may be nil for the system clock; departures and onRevoke may be
+// nil where no account is deleted and no gateway runs.
+func NewAuth(ctx context.Context, cfg config.Config, db *store.DB, logger *slog.Logger, reg prometheus.Registerer, clock Clock, departures auth.Departures, onRevoke func([]string)) (*Auth, error) {
 	if clock == nil {
 		clock = systemClock{}
 	}
@@ -91,6 +91,7 @@ func NewAuth(ctx context.Context, cfg config.Config, db *store.DB, logger *slog.
 		RefreshKey:              refreshKey,
 		Clock:                   clock,
 		Departures:              departures,
+		OnRevoke:                onRevoke,
 	}, logger, reg)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/openguild/openguild/internal/banlist"
 	"github.com/openguild/openguild/internal/bus"
 	"github.com/openguild/openguild/internal/config"
+	"github.com/openguild/openguild/internal/gateway"
 	"github.com/openguild/openguild/internal/guild"
 	"github.com/openguild/openguild/internal/httpapi"
 	"github.com/openguild/openguild/internal/message"
@@ -34,6 +35,7 @@ type Server struct {
 	guilds   *guild.Service
 	messages *message.Service
 	bans     *banlist.List
+	hub      *gateway.Hub
 	bus      *bus.Local
 	clock    Clock
 
@@ -107,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 		Guilds:         s.guilds,
 		Messages:       s.messages,
 		Bans:           s.bans,
+		Gateway:        s.hub,
 
 		MessageUserLimit: s.messageUserLimit,
 		MessageIPLimit:   s.messageIPLimit,
@@ -157,13 +160,34 @@ func (s *Server) buildServices(ctx context.Context) error {
 	s.guilds = guild.NewService(s.db.Guilds().WithClock(s.clock.Now), s.db, s.db.Accounts(), s.bus, s.metrics,
 		guild.Options{Clock: s.clock, NameMax: s.cfg.Messages.NameMax})
 	s.messages = message.NewService(s.db.Messages(), s.guilds, s.bus,
-		message.Options{Clock: s.clock, ContentMax: s.cfg.Messages.ContentMax})
+		message.Options{Clock: s.clock, ContentMax: s.cfg.Messages.ContentMax, ReadStates: s.db.ReadStates()})
 
-	a, err := NewAuth(ctx, s.cfg, s.db, s.logger, s.metrics.Registry, s.clock, s.guilds)
+	// The hub is built after the auth service, which it uses; revocations
+	// reach it through this closure.
+	onRevoke := func(sessionIDs []string) {
+		if s.hub != nil {
+			s.hub.CloseSessions(sessionIDs)
+		}
+	}
+	a, err := NewAuth(ctx, s.cfg, s.db, s.logger, s.metrics.Registry, s.clock, s.guilds, onRevoke)
 	if err != nil {
 		return err
 	}
 	s.auth = a
+
+	gw := s.cfg.Gateway
+	s.hub, err = gateway.New(gateway.Deps{
+		Auth: a.Service, Guilds: s.guilds, Channels: s.db.Guilds(), Events: s.db, ReadStates: s.messages,
+		Bus: s.bus, Rejecter: s.metrics, Registerer: s.metrics.Registry, Logger: s.logger,
+		Banned: s.bans.UserBanned,
+	}, gateway.Options{
+		HeartbeatInterval: gw.HeartbeatInterval, MaxConnections: gw.MaxConnections, MaxPerUser: gw.MaxPerUser,
+		ResumeLimit: gw.ResumeLimit, SendQueue: gw.SendQueue, IdentifyTimeout: gw.IdentifyTimeout, Clock: s.clock,
+		UpgradesPerIP: ratelimit.Limit{Requests: gw.UpgradesPerIP.Requests, Window: gw.UpgradesPerIP.Window},
+	})
+	if err != nil {
+		return fmt.Errorf("create gateway: %w", err)
+	}
 
 	if s.registerLimit, err = newIPLimit(s.cfg.Limits.RegisterPerIP); err != nil {
 		return fmt.Errorf("create registration limit: %w", err)
@@ -275,6 +299,7 @@ func (s *Server) Start() {
 		s.serve("metrics", s.monitor, s.monitorLn)
 	}
 	s.messages.Start()
+	s.hub.Start()
 	s.wg.Add(1)
 	go s.maintain()
 }
@@ -329,6 +354,11 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.clientLn.Close()
 	if s.monitorLn != nil {
 		s.monitorLn.Close()
+	}
+	// Gateway connections are hijacked, so the HTTP server's shutdown does
+	// not wait for them: tell them to reconnect and close them now.
+	if err := s.hub.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close gateway connections: %w", err))
 	}
 	s.wg.Wait()
 	s.logger.Info("listeners stopped")
