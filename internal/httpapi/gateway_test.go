@@ -392,8 +392,17 @@ func TestGatewayCaps(t *testing.T) {
 		t.Errorf("identify over the per-user cap closed with %d, want 4008", code)
 	}
 
-	second := dialGateway(t, s, bob.AccessToken)
-	second.read()
+	// The refused connection frees its slot once the server has finished
+	// closing it, a moment after the client saw the close.
+	var second *websocket.Conn
+	servertest.Eventually(t, 10*time.Second, func() bool {
+		ws, _, err := websocket.Dial(context.Background(), gatewayURL(s), &websocket.DialOptions{
+			HTTPHeader: http.Header{"Authorization": {"Bearer " + bob.AccessToken}},
+		})
+		second = ws
+		return err == nil
+	})
+	defer second.CloseNow()
 	_, resp, err = websocket.Dial(context.Background(), gatewayURL(s), nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("connection over the global cap: %v %v, want HTTP 429", err, resp)
