@@ -470,3 +470,55 @@ func TestGatewayShutdownSendsReconnect(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+func TestGatewaySlowReaderClosedFastReaderServed(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) {
+		generousLimits(c)
+		c.Gateway.SendQueue = 16
+	}))
+	c := newChat(t, s)
+	fast := dialGateway(t, s, c.owner.AccessToken)
+	fast.read() // ready
+	slow := dialGateway(t, s, c.member.AccessToken)
+	slow.read() // ready; from here on the slow client reads nothing
+
+	// Large messages fill the slow client's socket buffers, then its
+	// queue. The loop stops as soon as the server gives up on it.
+	big := strings.Repeat("x", 4000)
+	closed := func() bool {
+		return !strings.Contains(string(s.DoMetrics(t, "GET", "/metrics").Body), "openguild_gateway_slow_consumer_closes_total 0")
+	}
+	received := make(chan int64, 10000)
+	go func() {
+		for {
+			f, err := fast.tryRead(20 * time.Second)
+			if err != nil {
+				close(received)
+				return
+			}
+			if f.Op == "dispatch" && f.T == "message_create" {
+				received <- f.Seq
+			}
+		}
+	}()
+
+	sent := 0
+	for ; sent < 5000 && !closed(); sent++ {
+		c.mustSend(t, c.owner, big)
+	}
+	if !closed() {
+		t.Fatalf("the slow reader was not closed after %d messages", sent)
+	}
+
+	var last int64 = 1 // channel_create
+	for range sent {
+		seq, ok := <-received
+		if !ok {
+			t.Fatalf("fast reader's stream ended after seq %d of %d messages", last, sent)
+		}
+		if seq != last+1 {
+			t.Fatalf("fast reader got seq %d after %d", seq, last)
+		}
+		last = seq
+	}
+}
