@@ -24,7 +24,7 @@ type Authenticator interface {
 	User(ctx context.Context, id string) (auth.User, error)
 }
 
-// Guilds answers what a user belongs to and may see.
+// Guilds reports what a user belongs to and may see.
 type Guilds interface {
 	Guilds(ctx context.Context, userID string) ([]guild.Guild, error)
 	Channels(ctx context.Context, userID, guildID string) ([]guild.Channel, error)
@@ -47,7 +47,7 @@ type EventLog interface {
 	LastSeq(ctx context.Context, logID string) (int64, error)
 }
 
-// ReadStates answers the read markers and unread counts of ready.
+// ReadStates provides the read markers and unread counts of ready.
 type ReadStates interface {
 	UnreadSummary(ctx context.Context, userID string, channels []guild.Channel, roleIDsByGuild map[string][]string) (map[string]int64, map[string]message.UnreadCount, error)
 }
@@ -282,7 +282,7 @@ func (h *Hub) admit(c *conn) error {
 	return nil
 }
 
-// remove forgets a connection; it runs once per connection.
+// remove deletes a connection from the hub. It runs once per connection.
 func (h *Hub) remove(c *conn) {
 	h.mu.Lock()
 	delete(h.conns, c)
@@ -351,7 +351,7 @@ func (h *Hub) CloseSessions(sessionIDs []string) {
 	}
 }
 
-// Shutdown tells every connection to reconnect, closes them, stops the
+// Shutdown sends every connection a reconnect frame, closes them, stops the
 // routing goroutines and waits for every goroutine of the hub and its
 // connections to exit, or for ctx to end. It is safe to call more than
 // once.

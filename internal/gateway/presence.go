@@ -26,7 +26,8 @@ const (
 
 func validStatus(s string) bool { return s == "online" || s == "idle" || s == "offline" }
 
-// presence tracks who is online and tells the members of their guilds.
+// presence tracks who is online and announces changes to the members of
+// their guilds.
 type presence struct {
 	hub *Hub
 
@@ -215,7 +216,7 @@ func (h *Hub) connectedMembers(guildIDs []string) map[string]bool {
 	return users
 }
 
-// Typing tells the others who can view a channel that the user is typing.
+// Typing sends a typing frame to the others who can view the channel.
 // It needs SEND_MESSAGES there; repeats within 5 s send nothing. It
 // returns guild.ErrNotFound for channels the user cannot view and
 // guild.ErrForbidden without SEND_MESSAGES.

@@ -11,7 +11,7 @@ import (
 	"github.com/openguild/openguild/internal/permission"
 )
 
-// userState is what a connection needs at identify: the user's guilds
+// userState is the state a connection loads at identify: the user's guilds
 // with their visible channels, and the DMs.
 type userState struct {
 	guildIDs []string

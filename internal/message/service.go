@@ -15,7 +15,7 @@ import (
 	"github.com/openguild/openguild/internal/validate"
 )
 
-// Channels answers what the caller may do in a channel.
+// Channels reports what the caller may do in a channel.
 type Channels interface {
 	// ChannelAccess returns a channel the user can view and their
 	// permissions in it, or guild.ErrNotFound.
