@@ -104,20 +104,14 @@ func handleDeleteRole(guilds *guild.Service) authedFunc {
 	}
 }
 
-func handleAddMemberRole(guilds *guild.Service) authedFunc {
+// handleMemberRole gives a member a role, or takes it away.
+func handleMemberRole(guilds *guild.Service, add bool) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		err := guilds.AddMemberRole(r.Context(), p.UserID, r.PathValue("guild_id"), targetUser(r, p), r.PathValue("role_id"))
-		if err != nil {
-			return err
+		change := guilds.RemoveMemberRole
+		if add {
+			change = guilds.AddMemberRole
 		}
-		return noContent(w)
-	}
-}
-
-func handleRemoveMemberRole(guilds *guild.Service) authedFunc {
-	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		err := guilds.RemoveMemberRole(r.Context(), p.UserID, r.PathValue("guild_id"), targetUser(r, p), r.PathValue("role_id"))
-		if err != nil {
+		if err := change(r.Context(), p.UserID, r.PathValue("guild_id"), targetUser(r, p), r.PathValue("role_id")); err != nil {
 			return err
 		}
 		return noContent(w)
