@@ -166,6 +166,17 @@ func ms(d time.Duration) string {
 // VmHWM in /proc/PID/status, or 0 when pid is 0 or unreadable. The peak
 // covers the whole life of the process, not only this run.
 func peakRSS(pid int) int64 {
+	return procStatusKiB(pid, "VmHWM:")
+}
+
+// residentRSS returns the current resident set size of a process in KiB,
+// from VmRSS in /proc/PID/status, or 0 when pid is 0 or unreadable.
+func residentRSS(pid int) int64 {
+	return procStatusKiB(pid, "VmRSS:")
+}
+
+// procStatusKiB reads one "Name: N kB" field of /proc/PID/status.
+func procStatusKiB(pid int, field string) int64 {
 	if pid == 0 {
 		return 0
 	}
@@ -174,7 +185,7 @@ func peakRSS(pid int) int64 {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kib
 		}

@@ -10,7 +10,8 @@
 // Each scenario prints a tab-separated table on standard output and its
 // progress, the first failure and hints on standard error. The server's
 // peak RSS is VmHWM from /proc, the peak over the server's whole life, so
-// start a fresh server for each measurement.
+// start a fresh server for each measurement. The connections scenario
+// reads VmRSS, the current figure, instead.
 //
 // # Scenarios
 //
@@ -29,18 +30,61 @@
 // fill it prints a -reuse-channel and -token pair that lets a later run
 // skip the fill.
 //
+// connections measures what idle gateway connections cost the server. It
+// opens -connections authenticated gateway connections (default 1,000),
+// spread round-robin over -users members of one guild (default one per
+// 16 connections, the server's default per-user cap), and keeps them
+// alive with heartbeats for -hold (default 30s, 5s to 10m). It reports
+// the connections opened, failures by kind, and, with -server-pid, the
+// server's VmRSS before the first connection, 5 s after the first half
+// opened and 5 s after the last one opened. It divides the increase by
+// the connections twice: over the whole run, and over the second half
+// alone, which leaves out the memory that setup's password hashing
+// returns to the system meanwhile.
+//
+// fanout measures message delivery to many gateway connections.
+// -subscribers connections (default 1,000), spread over -users members of
+// one guild, watch one channel while one member sends -rate messages a
+// second (default 20) for -duration (default 10s, at most 5m). Each
+// message carries its send time in Unix nanoseconds, and each subscriber
+// records the delay until its message_create dispatch arrives. It reports
+// deliveries received and expected, p50, p99 and max latency, and
+// deliveries/s. ogload runs the sender and every subscriber, so on a
+// small machine its own parsing adds to the latency it reports.
+//
 // Run ogload SCENARIO -h for every flag of a scenario.
 //
 // # Server flags
 //
 // Every scenario registers and logs in users from one IP. Ingest and
 // history send far more messages than the default limits admit (10 per
-// 10 s per user, 60 per 10 s per IP). Start the server with:
+// 10 s per user, 60 per 10 s per IP). Start the server with the flags
+// below, and with --limits-write-per-ip-route 1000000/1m for more than
+// 120 users, because each user accepts an invite:
 //
 //	login    --limits-login-per-ip 1000000/1m
 //	ingest   --limits-register-per-ip 1000000/1m --limits-login-per-ip 1000000/1m \
 //	         --limits-message-per-user 1000000/10s --limits-message-per-ip 1000000/10s
 //	history  the same flags as ingest
+//
+// The gateway scenarios hold one socket per connection on each side and
+// open every connection from one IP. ogload raises its own open file
+// limit to the hard limit. Start the server with ulimit -n above the
+// connection count and with:
+//
+//	connections  --limits-register-per-ip 1000000/1m --limits-login-per-ip 1000000/1m \
+//	             --limits-write-per-ip-route 1000000/1m --limits-read-per-ip 1000000/1m \
+//	             --gateway-upgrades-per-ip 1000000/1m \
+//	             --gateway-max-connections N --gateway-max-per-user M
+//	fanout       the same flags as connections, and --limits-message-per-user 1000000/10s \
+//	             --limits-message-per-ip 1000000/10s
+//
+// N is at least the connection count (default 10,000) and M at least the
+// connections per user (default 16). Each gateway scenario prints the
+// values it needs when it starts. The write limit matters because every
+// user accepts an invite, 120 per minute by default. The read limit
+// matters because the upgrade is a GET under /api/v1, 600 per minute by
+// default, on top of the gateway's own upgrade limit.
 //
 // Without them the scenarios report 429 responses. The token that
 // history prints expires at the time printed beside it, 15m after it was
@@ -76,10 +120,11 @@ func main() {
 // serverFlags are the server flags that lift every limit the ingest and
 // history scenarios would otherwise meet.
 const serverFlags = "--limits-register-per-ip 1000000/1m --limits-login-per-ip 1000000/1m " +
+	"--limits-write-per-ip-route 1000000/1m " +
 	"--limits-message-per-user 1000000/10s --limits-message-per-ip 1000000/10s"
 
 // scenarioNames lists the scenarios for error messages.
-const scenarioNames = "login, ingest or history"
+const scenarioNames = "login, ingest, history, connections or fanout"
 
 // options are the flags shared by every scenario.
 type options struct {
@@ -111,6 +156,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIngest(ctx, opts, rest, stdout, stderr)
 	case "history":
 		return runHistory(ctx, opts, rest, stdout, stderr)
+	case "connections":
+		return runConnections(ctx, opts, rest, stdout, stderr)
+	case "fanout":
+		return runFanout(ctx, opts, rest, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown scenario %q: expected %s", scenario, scenarioNames)
 	}

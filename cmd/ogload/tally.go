@@ -70,12 +70,17 @@ func (t *tally) failureCount() int {
 
 // failureSummary formats the failures as "404=12,429=3", or "none".
 func (t *tally) failureSummary() string {
-	if len(t.failures) == 0 {
+	return failureSummary(t.failures)
+}
+
+// failureSummary formats counts by key as "404=12,429=3", or "none".
+func failureSummary(failures map[string]int) string {
+	if len(failures) == 0 {
 		return "none"
 	}
-	parts := make([]string, 0, len(t.failures))
-	for _, key := range slices.Sorted(maps.Keys(t.failures)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", key, t.failures[key]))
+	parts := make([]string, 0, len(failures))
+	for _, key := range slices.Sorted(maps.Keys(failures)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", key, failures[key]))
 	}
 	return strings.Join(parts, ",")
 }

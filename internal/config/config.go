@@ -176,7 +176,7 @@ func Default() Config {
 		Messages: Messages{ContentMax: 4000, NameMax: 64},
 		Gateway: Gateway{
 			MaxConnections: 10_000, MaxPerUser: 16, HeartbeatInterval: 30 * time.Second,
-			ResumeLimit: 1000, SendQueue: 512, UpgradesPerIP: Rate{Requests: 60, Window: time.Minute},
+			ResumeLimit: 1000, SendQueue: 128, UpgradesPerIP: Rate{Requests: 60, Window: time.Minute},
 			IdentifyTimeout: 10 * time.Second,
 		},
 	}

@@ -195,7 +195,7 @@ func settings() []setting {
 			func(c *Config) *time.Duration { return &c.Gateway.IdentifyTimeout }),
 		intSetting("gateway.resume_limit", "events replayed per channel on resume; beyond it the client gets resync_required (default 1000)",
 			func(c *Config) *int { return &c.Gateway.ResumeLimit }),
-		intSetting("gateway.send_queue", "frames buffered per connection; a client that lets it overflow is closed with 4010 (default 512)",
+		intSetting("gateway.send_queue", "frames buffered per connection; a client that lets it overflow is closed with 4010 (default 128)",
 			func(c *Config) *int { return &c.Gateway.SendQueue }),
 		rateSetting("gateway.upgrades_per_ip", "gateway connection attempts per client IP, as requests/window (default 60/1m)",
 			func(c *Config) *Rate { return &c.Gateway.UpgradesPerIP }),

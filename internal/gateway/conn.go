@@ -368,8 +368,8 @@ func (c *conn) writeFrame(ctx context.Context, f frame) error {
 	}
 	c.sent[f.logID] = f.seq
 	c.hub.metrics.dispatched.Inc()
-	if !f.created.IsZero() {
-		c.hub.metrics.latency.Observe(time.Since(f.created).Seconds())
+	if f.created != 0 {
+		c.hub.metrics.latency.Observe(time.Since(time.Unix(0, f.created)).Seconds())
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ const dispatchTimeout = 5 * time.Second
 func (h *Hub) deliver(e event.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), dispatchTimeout)
 	defer cancel()
-	f := frame{data: encodeDispatch(string(e.Type), e.LogID, e.GuildID, e.Seq, e.Data), logID: e.LogID, seq: e.Seq, created: e.CreatedAt}
+	f := frame{data: encodeDispatch(string(e.Type), e.LogID, e.GuildID, e.Seq, e.Data), logID: e.LogID, seq: e.Seq, created: e.CreatedAt.UnixNano()}
 
 	switch {
 	case e.GuildID != "" && e.LogID == e.GuildID:

@@ -60,7 +60,7 @@ type Options struct {
 	HeartbeatInterval time.Duration // default 30s; two missed intervals close the connection
 	IdentifyTimeout   time.Duration // default 10s
 	WriteTimeout      time.Duration // default 10s per frame
-	SendQueue         int           // frames buffered per connection; default 512
+	SendQueue         int           // frames buffered per connection; default 128
 	MaxConnections    int           // default 10,000
 	MaxPerUser        int           // default 16
 	ResumeLimit       int           // events replayed per log on resume; default 1,000
@@ -81,7 +81,7 @@ func (o *Options) setDefaults() {
 		o.WriteTimeout = 10 * time.Second
 	}
 	if o.SendQueue == 0 {
-		o.SendQueue = 512
+		o.SendQueue = 128
 	}
 	if o.MaxConnections == 0 {
 		o.MaxConnections = 10_000

@@ -3,7 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -56,7 +55,7 @@ type frame struct {
 	data    []byte
 	logID   string // empty for frames outside the logs
 	seq     int64
-	created time.Time // the event's commit time, for the latency metric
+	created int64 // the event's commit time in Unix nanoseconds, for the latency metric; 0 if none
 }
 
 // encode builds an op frame.

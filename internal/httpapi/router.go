@@ -114,22 +114,22 @@ func (v *verdictRecorder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// generalLimit returns the per-IP check for a route: GETs under /api/v1
-// share the read limit, other methods get the write limit per route
-// unless the route limits itself, and routes outside /api/v1 (health
-// checks, JWKS) are not limited.
+// generalLimit returns the per-IP check for a route: routes that limit
+// themselves (the gateway upgrade, login, message sends) and routes
+// outside /api/v1 (health checks, JWKS) get none, other GETs share the
+// read limit, and other methods get the write limit per route.
 func (a *API) generalLimit(pattern string, limitsItself bool) func(*http.Request) error {
 	method, path, _ := strings.Cut(pattern, " ")
 	if !strings.HasPrefix(path, "/api/v1/") || a.readLimit == nil || a.writeLimit == nil {
+		return func(*http.Request) error { return nil }
+	}
+	if limitsItself {
 		return func(*http.Request) error { return nil }
 	}
 	if method == http.MethodGet {
 		return func(r *http.Request) error {
 			return a.checkLimit(a.readLimit, ClientIP(r).String())
 		}
-	}
-	if limitsItself {
-		return func(*http.Request) error { return nil }
 	}
 	return func(r *http.Request) error {
 		return a.checkLimit(a.writeLimit, ClientIP(r).String()+" "+pattern)
