@@ -522,3 +522,35 @@ func TestGatewaySlowReaderClosedFastReaderServed(t *testing.T) {
 		last = seq
 	}
 }
+
+func TestGatewayGapNotFilledWithoutHistory(t *testing.T) {
+	s := servertest.Start(t)
+	c := newChat(t, s)
+	client := dialGateway(t, s, c.member.AccessToken)
+	client.read() // ready
+	overwrite := func(deny string) {
+		t.Helper()
+		resp := s.Do(t, "PUT", "/api/v1/channels/"+c.channel+"/permissions/"+c.member.User.ID,
+			map[string]string{"type": "member", "allow": "0", "deny": deny}, bearer(c.owner.AccessToken)...)
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("set overwrite: %d %s", resp.StatusCode, resp.Body)
+		}
+	}
+
+	c.mustSend(t, c.owner, "visible")
+	client.readUntil(isDispatch("message_create"))
+	overwrite("1") // hide the channel
+	c.mustSend(t, c.owner, "SECRET while hidden")
+	overwrite("4") // visible again, but without READ_MESSAGE_HISTORY
+	c.mustSend(t, c.owner, "after")
+
+	for {
+		f := client.read()
+		if strings.Contains(string(f.D), "SECRET") {
+			t.Fatal("a message posted while the channel was hidden reached the member")
+		}
+		if f.T == "message_create" && strings.Contains(string(f.D), "after") {
+			return
+		}
+	}
+}

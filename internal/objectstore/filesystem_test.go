@@ -1,0 +1,96 @@
+package objectstore
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFilesystem(t *testing.T) {
+	testStore(t, func(t *testing.T) Store { return newTestFilesystem(t) })
+}
+
+func newTestFilesystem(t *testing.T) *Filesystem {
+	t.Helper()
+	s, err := NewFilesystem(filepath.Join(t.TempDir(), "media"))
+	if err != nil {
+		t.Fatalf("NewFilesystem: %v", err)
+	}
+	// Every subtest checks that no temporary file outlives a Put.
+	t.Cleanup(func() {
+		entries, err := os.ReadDir(s.tempDir)
+		if err != nil {
+			t.Errorf("read temporary folder: %v", err)
+		}
+		for _, entry := range entries {
+			t.Errorf("temporary file %s left behind", entry.Name())
+		}
+	})
+	return s
+}
+
+func TestFilesystemLayoutAndPermissions(t *testing.T) {
+	s := newTestFilesystem(t)
+	putBytes(t, s, "sha256/ab/cdef", []byte("x"))
+
+	file := filepath.Join(s.root, "sha256", "ab", "cdef")
+	stat, err := os.Stat(file)
+	if err != nil {
+		t.Fatalf("stat object file: %v", err)
+	}
+	if mode := stat.Mode().Perm(); mode != 0o600 {
+		t.Errorf("object file mode = %o, want 600", mode)
+	}
+	for _, dir := range []string{s.root, filepath.Join(s.root, "sha256"), filepath.Join(s.root, "sha256", "ab")} {
+		stat, err := os.Stat(dir)
+		if err != nil {
+			t.Fatalf("stat directory: %v", err)
+		}
+		if mode := stat.Mode().Perm(); mode != 0o700 {
+			t.Errorf("directory %s mode = %o, want 700", dir, mode)
+		}
+	}
+}
+
+func TestFilesystemListSkipsTemporaryFiles(t *testing.T) {
+	s := newTestFilesystem(t)
+	putBytes(t, s, "sha256/ab/kept", []byte("x"))
+	temp := filepath.Join(s.tempDir, "put-unfinished")
+	if err := os.WriteFile(temp, []byte("partial"), 0o600); err != nil {
+		t.Fatalf("write stand-in temporary file: %v", err)
+	}
+	t.Cleanup(func() { os.Remove(temp) })
+
+	var keys []string
+	err := s.List(t.Context(), "", func(info Info) error {
+		keys = append(keys, info.Key)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if strings.Join(keys, ",") != "sha256/ab/kept" {
+		t.Errorf("List = %q, want only sha256/ab/kept", keys)
+	}
+}
+
+func TestFilesystemEmptyRoot(t *testing.T) {
+	if _, err := NewFilesystem(""); err == nil {
+		t.Errorf("NewFilesystem with an empty root succeeded, want an error")
+	}
+}
+
+func TestFilesystemRootIsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "media")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatalf("write file: %v", err)
+	}
+	_, err := NewFilesystem(file)
+	if err == nil {
+		t.Fatalf("NewFilesystem on a regular file succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), file) {
+		t.Errorf("NewFilesystem error %q does not name the path %s", err, file)
+	}
+}
