@@ -218,13 +218,25 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	key := stmtKey{pool: pool, query: query}
 	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if stmt, ok := db.stmts[key]; ok {
+	stmt, ok := db.stmts[key]
+	db.stmtMu.Unlock()
+	if ok {
 		return stmt, nil
 	}
+
+	// Prepare without holding stmtMu: preparing on the write pool waits
+	// for the single SQLite writer connection, and a transaction holding
+	// it may need stmtMu to finish, which would deadlock.
 	stmt, err := pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare statement: %w", err)
+	}
+
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if existing, ok := db.stmts[key]; ok {
+		stmt.Close() // another goroutine prepared it first
+		return existing, nil
 	}
 	if db.stmts == nil {
 		db.stmts = make(map[stmtKey]*sql.Stmt)
