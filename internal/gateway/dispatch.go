@@ -69,6 +69,11 @@ func memberOf(e event.Event) string {
 // deliverChannelEvent sends a channel's event to the connections whose
 // user can view the channel now, or, for a deleted channel, could view
 // it before.
+//
+// NOTE: "now" is when the hub routes the event, not when it committed.
+// If a permission change commits while the hub is behind, an earlier
+// event is judged by the newer permissions, so a user let back into a
+// channel can receive an event from while they were shut out.
 func (h *Hub) deliverChannelEvent(ctx context.Context, e event.Event, f frame) {
 	if e.Type == event.ChannelDelete {
 		for _, c := range h.viewers(e.LogID) {

@@ -537,10 +537,20 @@ func TestGatewayGapNotFilledWithoutHistory(t *testing.T) {
 		}
 	}
 
+	// The owner's connection shows when the hub has routed an event: it
+	// handles events one at a time, for every recipient at once.
+	owner := dialGateway(t, s, c.owner.AccessToken)
+	owner.read() // ready
+	routed := func(text string) {
+		t.Helper()
+		owner.readUntil(func(f gwFrame) bool { return f.T == "message_create" && strings.Contains(string(f.D), text) })
+	}
+
 	c.mustSend(t, c.owner, "visible")
 	client.readUntil(isDispatch("message_create"))
 	overwrite("1") // hide the channel
 	c.mustSend(t, c.owner, "SECRET while hidden")
+	routed("SECRET")
 	overwrite("4") // visible again, but without READ_MESSAGE_HISTORY
 	c.mustSend(t, c.owner, "after")
 
