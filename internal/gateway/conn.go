@@ -358,9 +358,9 @@ func (c *conn) writeFrame(ctx context.Context, f frame) error {
 	if tracked && f.seq <= last {
 		return nil
 	}
-	// A gap is filled only for a user who may read the log's history now:
-	// one who could not see the channel for a while must not be handed
-	// what was posted meanwhile unless the history is open to them anyway.
+	// A gap is filled only for a user who may read the log's history now.
+	// A user shut out of the channel for a while must not be handed what
+	// was posted meanwhile unless the history is open to them anyway.
 	if tracked && f.seq > last+1 && c.canReadLog(ctx, f.logID) {
 		if err := c.fillGap(ctx, f.logID, last, f.seq); err != nil {
 			return err

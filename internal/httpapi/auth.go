@@ -60,7 +60,7 @@ func newTokensJSON(t auth.Tokens) tokensJSON {
 	}
 }
 
-// Accounts is what the account routes need from the auth service.
+// Accounts is the part of the auth service that the account routes use.
 type Accounts interface {
 	Register(ctx context.Context, req auth.RegisterRequest) (auth.User, error)
 	Login(ctx context.Context, req auth.LoginRequest) (auth.Tokens, error)
@@ -85,7 +85,7 @@ type authedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) e
 
 type principalKey struct{}
 
-// authed wraps h in the bearer check: a missing token answers 401
+// authed wraps h in the bearer check: a missing token gets 401
 // unauthorized, a bad, expired or revoked one 401 invalid_token.
 func (a *API) authed(h authedFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -117,8 +117,8 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, token != ""
 }
 
-// limitByIP wraps h in a per-client-IP sliding window. A rejection
-// answers 429 with scope ip and counts as ip_rate_limit.
+// limitByIP wraps h in a per-client-IP sliding window. A rejection gets
+// 429 with scope ip and counts as ip_rate_limit.
 func (a *API) limitByIP(limiter *ratelimit.Window, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		d := limiter.Allow(ClientIP(r).String())
@@ -278,8 +278,8 @@ func handleUpdateMe(accounts Accounts) authedFunc {
 	}
 }
 
-// wrongPassword answers a wrong current password on the caller's own
-// account with 403, so clients do not mistake it for an expired token.
+// wrongPassword turns a wrong current password on the caller's own
+// account into 403, so clients do not mistake it for an expired token.
 func wrongPassword(err error) error {
 	if errors.Is(err, auth.ErrInvalidCredentials) {
 		return &Error{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "The password is wrong.", Cause: err}
