@@ -29,6 +29,10 @@ type conn struct {
 	userID    string // set once authenticated, then fixed
 	sessionID string
 
+	// reservedFor is the user whose slot this connection holds before it
+	// registers; guarded by hub.mu.
+	reservedFor string
+
 	closeOnce sync.Once
 	code      websocket.StatusCode // set by closeWith before done closes
 	reason    string
@@ -78,7 +82,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request, clientIP string,
 			reject(http.StatusForbidden, "forbidden", "", "This account is banned from this server.", 0)
 			return
 		}
-		if h.atUserCap(p.UserID) {
+		if !h.reserveUserSlot(c, p.UserID) {
 			h.remove(c)
 			h.deps.Rejecter.Reject("ws_user_capacity")
 			reject(http.StatusTooManyRequests, "rate_limited", "user", "Too many open gateway connections for this user.", 5*time.Second)
@@ -112,10 +116,19 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
-func (h *Hub) atUserCap(userID string) bool {
+// reserveUserSlot holds one of the user's connection slots for a
+// connection authenticated by header, so that of many parallel upgrades
+// over the cap every one is refused with 429 before the upgrade rather
+// than some being upgraded and then closed.
+func (h *Hub) reserveUserSlot(c *conn, userID string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.byUser[userID]) >= h.opts.MaxPerUser
+	if len(h.byUser[userID])+h.reserved[userID] >= h.opts.MaxPerUser {
+		return false
+	}
+	h.reserved[userID]++
+	c.reservedFor = userID
+	return true
 }
 
 // run serves the connection until it ends. Authentication happens here

@@ -141,6 +141,7 @@ type Hub struct {
 	conns    map[*conn]struct{}
 	byUser   map[string]map[*conn]struct{}
 	byGuild  map[string]map[*conn]struct{}
+	reserved map[string]int // per-user slots held by upgrades not yet registered
 	shutdown bool
 }
 
@@ -163,6 +164,7 @@ func New(deps Deps, opts Options) (*Hub, error) {
 		deps: deps, opts: opts, logger: deps.Logger.With("component", "gateway"), metrics: metrics,
 		upgrades: upgrades, typing: typing, stop: make(chan struct{}),
 		conns: make(map[*conn]struct{}), byUser: make(map[string]map[*conn]struct{}), byGuild: make(map[string]map[*conn]struct{}),
+		reserved: make(map[string]int),
 	}
 	h.presence = newPresence(h)
 	return h, nil
@@ -236,9 +238,12 @@ func (h *Hub) register(c *conn, guildIDs []string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.shutdown {
+		h.releaseSlotLocked(c)
 		return errShuttingDown
 	}
-	if len(h.byUser[c.userID]) >= h.opts.MaxPerUser {
+	if c.reservedFor == c.userID && c.userID != "" {
+		h.releaseSlotLocked(c) // the reserved slot becomes the registered one
+	} else if len(h.byUser[c.userID])+h.reserved[c.userID] >= h.opts.MaxPerUser {
 		return errUserCapacity
 	}
 	if h.byUser[c.userID] == nil {
@@ -282,10 +287,23 @@ func (h *Hub) admit(c *conn) error {
 	return nil
 }
 
+// releaseSlotLocked gives back a slot reserved by reserveUserSlot. The
+// caller holds h.mu.
+func (h *Hub) releaseSlotLocked(c *conn) {
+	if c.reservedFor == "" {
+		return
+	}
+	if h.reserved[c.reservedFor]--; h.reserved[c.reservedFor] <= 0 {
+		delete(h.reserved, c.reservedFor)
+	}
+	c.reservedFor = ""
+}
+
 // remove deletes a connection from the hub. It runs once per connection.
 func (h *Hub) remove(c *conn) {
 	h.mu.Lock()
 	delete(h.conns, c)
+	h.releaseSlotLocked(c)
 	registered := false
 	if set := h.byUser[c.userID]; set != nil {
 		if _, ok := set[c]; ok {

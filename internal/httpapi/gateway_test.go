@@ -564,3 +564,50 @@ func TestGatewayGapNotFilledWithoutHistory(t *testing.T) {
 		}
 	}
 }
+
+func TestGatewayParallelUpgradesOverUserCap(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) { c.Gateway.MaxPerUser = 2 }))
+	register(t, s, "alice")
+	tok := login(t, s, "alice", "d")
+
+	const dials = 6
+	statuses := make([]int, dials)
+	conns := make([]*websocket.Conn, dials)
+	var wg sync.WaitGroup
+	for i := range dials {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws, resp, err := websocket.Dial(context.Background(), gatewayURL(s), &websocket.DialOptions{
+				HTTPHeader: http.Header{"Authorization": {"Bearer " + tok.AccessToken}},
+			})
+			if resp != nil {
+				statuses[i] = resp.StatusCode
+			}
+			if err == nil {
+				conns[i] = ws
+			}
+		}()
+	}
+	wg.Wait()
+
+	upgraded := 0
+	for i, ws := range conns {
+		if ws == nil {
+			if statuses[i] != http.StatusTooManyRequests {
+				t.Errorf("dial %d: status %d, want 101 or 429", i, statuses[i])
+			}
+			continue
+		}
+		upgraded++
+		c := &gwClient{t: t, ws: ws}
+		t.Cleanup(func() { ws.CloseNow() })
+		c.read() // hello
+		if f := c.read(); f.Op != "ready" {
+			t.Errorf("upgraded dial %d got %s, want ready", i, f.Op)
+		}
+	}
+	if upgraded != 2 {
+		t.Errorf("%d upgrades succeeded, want exactly the cap of 2", upgraded)
+	}
+}
