@@ -105,16 +105,8 @@ func (s *Guilds) Channels(ctx context.Context, guildID string) ([]guild.Channel,
 	if err != nil {
 		return nil, fmt.Errorf("list channels of guild %s: %w", guildID, err)
 	}
-	defer rows.Close()
-	var channels []guild.Channel
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list channels of guild %s: %w", guildID, err)
-		}
-		channels = append(channels, c)
-	}
-	if err := rows.Err(); err != nil {
+	channels, err := scanAll(rows, scanChannel)
+	if err != nil {
 		return nil, fmt.Errorf("list channels of guild %s: %w", guildID, err)
 	}
 

@@ -137,16 +137,8 @@ func (s *Guilds) Members(ctx context.Context, guildID, afterUserID string, limit
 	if err != nil {
 		return nil, fmt.Errorf("list members of guild %s: %w", guildID, err)
 	}
-	defer rows.Close()
-	var members []guild.Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list members of guild %s: %w", guildID, err)
-		}
-		members = append(members, m)
-	}
-	if err := rows.Err(); err != nil {
+	members, err := scanAll(rows, scanMember)
+	if err != nil {
 		return nil, fmt.Errorf("list members of guild %s: %w", guildID, err)
 	}
 	if len(members) == 0 {

@@ -12,7 +12,7 @@ import (
 
 const sessionColumns = `id, user_id, device_id, device_name, user_agent, created_at, last_seen_at, last_ip, revoked_at`
 
-func scanSession(row interface{ Scan(...any) error }) (auth.Session, error) {
+func scanSession(row scanner) (auth.Session, error) {
 	var s auth.Session
 	var created, seen int64
 	var revoked sql.NullInt64
@@ -107,17 +107,8 @@ func (a *Accounts) Sessions(ctx context.Context, userID string) ([]auth.Session,
 	if err != nil {
 		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
 	}
-	defer rows.Close()
-
-	var sessions []auth.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
-		}
-		sessions = append(sessions, s)
-	}
-	if err := rows.Err(); err != nil {
+	sessions, err := scanAll(rows, scanSession)
+	if err != nil {
 		return nil, fmt.Errorf("list sessions of user %s: %w", userID, err)
 	}
 	return sessions, nil

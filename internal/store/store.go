@@ -341,3 +341,17 @@ func (r preparedReader) QueryRowContext(ctx context.Context, query string, args 
 
 // reader returns the read pool with prepared statements.
 func (db *DB) reader() preparedReader { return preparedReader{db: db} }
+
+// scanAll reads every row with scan and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
