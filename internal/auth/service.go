@@ -58,8 +58,8 @@ type Options struct {
 
 	Clock ratelimit.Clock // nil means the system clock
 
-	// Departures, if set, is asked before an account is deleted and told
-	// to remove it from everything it belongs to.
+	// Departures, if set, is checked before an account is deleted and
+	// then removes it from everything it belongs to.
 	Departures Departures
 
 	// OnRevoke, if set, is called with the ids of sessions revoked through
@@ -175,7 +175,7 @@ func NewService(store Store, tokens *AccessTokens, passwords *PasswordHasher, op
 	return s, nil
 }
 
-// Tokens is what login and refresh return.
+// Tokens is the result of a login or refresh.
 type Tokens struct {
 	AccessToken      string
 	AccessExpiresAt  time.Time

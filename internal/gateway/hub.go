@@ -179,8 +179,8 @@ func (h *Hub) Start() {
 }
 
 // route delivers each published event to the connections allowed to see
-// it. If the hub's own subscription overflows, every connection is told to
-// reconnect and resume, which replays what it missed from the logs.
+// it. If the hub's own subscription overflows, every connection is closed
+// so it reconnects and resumes, which replays what it missed from the logs.
 func (h *Hub) route() {
 	defer h.wg.Done()
 	for {

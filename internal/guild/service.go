@@ -40,14 +40,14 @@ type Clock interface{ Now() time.Time }
 
 // Options configures a Service. Zero values take the defaults.
 type Options struct {
-	NameMax   int // longest guild or channel name in characters; default 64
-	TopicMax  int // longest channel topic in characters; default 1,024
+	NameMax   int // maximum guild or channel name length in characters; default 64
+	TopicMax  int // maximum channel topic length in characters; default 1,024
 	CacheSize int // permission cache entries; default permission.DefaultCacheSize
 	Clock     Clock
 }
 
 // Service implements the guild routes' logic and the permission checks
-// that every feature asks.
+// that every feature relies on.
 type Service struct {
 	store  Store
 	events EventLog

@@ -20,7 +20,7 @@ const (
 // of codes.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// router registers routes on a ServeMux and answers unknown paths and
+// router registers routes on a ServeMux and responds to unknown paths and
 // wrong methods with the error envelope instead of the mux's plain text.
 type router struct {
 	api      *API
@@ -42,8 +42,8 @@ func (rt *router) handle(pattern string, maxBody int64, h handlerFunc) {
 	rt.handleLimited(pattern, maxBody, !ownLimit, h)
 }
 
-// handleLimited is handle for routes that say whether they limit
-// themselves.
+// handleLimited registers a route like handle, with limitsItself set
+// for routes that apply a rate limit of their own.
 func (rt *router) handleLimited(pattern string, maxBody int64, limitsItself bool, h handlerFunc) {
 	rt.patterns = append(rt.patterns, pattern)
 	limit := rt.api.generalLimit(pattern, limitsItself)

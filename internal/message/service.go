@@ -258,7 +258,7 @@ func (s *Service) Edit(ctx context.Context, userID, channelID, messageID, conten
 		return Message{}, err
 	}
 	s.bus.Publish(events...)
-	// Read it back so the reactions say whether the caller reacted.
+	// Read it back so the reactions show whether the caller reacted.
 	return s.store.Message(ctx, channelID, messageID, userID)
 }
 
@@ -323,7 +323,7 @@ func (s *Service) Unreact(ctx context.Context, userID, channelID, messageID, emo
 	return nil
 }
 
-// Maintain forgets nonces past the idempotency window and frees idle
+// Maintain deletes nonces past the idempotency window and frees idle
 // slowmode keys, for the server's maintenance loop.
 func (s *Service) Maintain(ctx context.Context) error {
 	s.slowmode.sweep()

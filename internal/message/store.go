@@ -107,6 +107,6 @@ type Store interface {
 	// ErrNotFound for unknown messages.
 	Unreact(ctx context.Context, channelID, messageID, emoji, userID string, at time.Time) ([]event.Event, error)
 
-	// PurgeNonces forgets nonces created before the given time.
+	// PurgeNonces deletes nonces created before the given time.
 	PurgeNonces(ctx context.Context, before time.Time) (int64, error)
 }

@@ -104,7 +104,7 @@ func (s *Messages) appendDraft(ctx context.Context, tx *sql.Tx, d message.Draft)
 }
 
 // messageByNonce finds the author's earlier message with the same nonce
-// in the channel inside the window, and forgets a nonce past it.
+// in the channel inside the window, and deletes a nonce past it.
 func (s *Messages) messageByNonce(ctx context.Context, tx *sql.Tx, d message.Draft) (message.Message, bool, error) {
 	var id string
 	var created int64
