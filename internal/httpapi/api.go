@@ -29,7 +29,7 @@ type Database interface {
 	MigrationStatus(ctx context.Context) (store.MigrationStatus, error)
 }
 
-// Deps lists the API's dependencies. Every field is required.
+// Deps lists the API's dependencies. Every field is required except Web.
 type Deps struct {
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
@@ -43,6 +43,10 @@ type Deps struct {
 	Messages   *message.Service
 	Bans       *banlist.List
 	Gateway    Gateway
+
+	// Web serves the web client on GET and HEAD requests for paths outside
+	// /api/ that no route matches. Nil answers them 404 like the API.
+	Web http.Handler
 
 	// Per-client-IP limits on the unauthenticated write routes.
 	RegisterLimit *ratelimit.Window
@@ -71,6 +75,7 @@ type API struct {
 	messages       *message.Service
 	bans           *banlist.List
 	gateway        Gateway
+	web            http.Handler
 	banLogLimit    *ratelimit.Window // one log line per banned key per minute
 	registerLimit  *ratelimit.Window
 	loginLimit     *ratelimit.Window
@@ -97,6 +102,7 @@ func New(deps Deps) *API {
 		messages:       deps.Messages,
 		bans:           deps.Bans,
 		gateway:        deps.Gateway,
+		web:            deps.Web,
 		banLogLimit:    mustWindow(1, time.Minute),
 		registerLimit:  deps.RegisterLimit,
 		loginLimit:     deps.LoginLimit,

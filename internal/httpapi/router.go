@@ -74,6 +74,11 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.mux.ServeHTTP(w, r)
 		return
 	}
+	if rt.servesWeb(r) {
+		stateOf(r).route = "web"
+		rt.api.web.ServeHTTP(w, r)
+		return
+	}
 
 	// No route matched. The mux's own handler tells a wrong method (405
 	// with Allow) from an unknown path (404) and redirects unclean paths;
@@ -94,6 +99,15 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(probe.status)
 	}
+}
+
+// servesWeb reports whether an unmatched request belongs to the web
+// client: a GET or HEAD outside /api/, when a web handler is configured.
+func (rt *router) servesWeb(r *http.Request) bool {
+	if rt.api.web == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
+	}
+	return r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/")
 }
 
 // verdictRecorder captures the status and headers the mux would send for
