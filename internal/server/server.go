@@ -23,6 +23,8 @@ import (
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
 	"github.com/openguild/openguild/internal/store"
+	"github.com/openguild/openguild/internal/webui"
+	"github.com/openguild/openguild/web"
 )
 
 // Server is one running homeserver process.
@@ -110,6 +112,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 		Messages:       s.messages,
 		Bans:           s.bans,
 		Gateway:        s.hub,
+		Web:            webui.Handler(web.Dist()),
 
 		MessageUserLimit: s.messageUserLimit,
 		MessageIPLimit:   s.messageIPLimit,
