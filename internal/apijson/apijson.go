@@ -8,6 +8,7 @@ import (
 
 	"github.com/openguild/openguild/internal/auth"
 	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/media"
 	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/permission"
 )
@@ -209,7 +210,7 @@ type Message struct {
 	Content     string           `json:"content"`
 	Nonce       *string          `json:"nonce"`
 	ReplyTo     *string          `json:"reply_to"`
-	Attachments []any            `json:"attachments"`
+	Attachments []Media          `json:"attachments"`
 	Reactions   []Reaction       `json:"reactions"`
 	Mentions    message.Mentions `json:"mentions"`
 	CreatedAt   string           `json:"created_at"`
@@ -220,7 +221,7 @@ type Message struct {
 func NewMessage(m message.Message) Message {
 	out := Message{
 		ID: m.ID, ChannelID: m.ChannelID, Seq: m.Seq, AuthorID: m.AuthorID, Content: m.Content,
-		Attachments: []any{}, Reactions: make([]Reaction, len(m.Reactions)), Mentions: m.Mentions,
+		Attachments: make([]Media, len(m.Attachments)), Reactions: make([]Reaction, len(m.Reactions)), Mentions: m.Mentions,
 		CreatedAt: Time(m.CreatedAt), EditedAt: timePtr(m.EditedAt),
 	}
 	if m.Nonce != "" {
@@ -232,7 +233,29 @@ func NewMessage(m message.Message) Message {
 	for i, r := range m.Reactions {
 		out.Reactions[i] = Reaction{Emoji: r.Emoji, Count: r.Count, Me: r.Me}
 	}
+	for i, a := range m.Attachments {
+		out.Attachments[i] = NewMedia(a)
+	}
 	return out
+}
+
+// Media is the API form of an uploaded file. Width and height are left
+// out for files that are not images.
+type Media struct {
+	ID          string `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+	CreatedAt   string `json:"created_at"`
+}
+
+// NewMedia returns the API form of m.
+func NewMedia(m media.Media) Media {
+	return Media{ID: m.ID, Filename: m.Filename, ContentType: m.ContentType, Size: m.Size, SHA256: m.SHA256,
+		Width: m.Width, Height: m.Height, CreatedAt: Time(m.CreatedAt)}
 }
 
 // MessageDeleted is the event data of a deleted message, and the

@@ -61,6 +61,7 @@ type Config struct {
 	Messages Messages
 	Abuse    Abuse
 	Gateway  Gateway
+	Media    Media
 }
 
 // Gateway holds the WebSocket gateway's settings.
@@ -179,6 +180,7 @@ func Default() Config {
 			ResumeLimit: 1000, SendQueue: 128, UpgradesPerIP: Rate{Requests: 60, Window: time.Minute},
 			IdentifyTimeout: 10 * time.Second,
 		},
+		Media: defaultMedia(),
 	}
 }
 
@@ -238,6 +240,9 @@ func (c *Config) Validate() error {
 			Want: "positive penalty durations with penalty_max at least penalty_base"}
 	}
 	if err := c.Gateway.validate(); err != nil {
+		return err
+	}
+	if err := c.Media.validate(); err != nil {
 		return err
 	}
 	return c.Auth.validate()

@@ -37,7 +37,7 @@ func (s setting) env() string {
 // The config file key itself is handled by Load, because it decides where
 // the YAML layer comes from.
 func settings() []setting {
-	return []setting{
+	return append([]setting{
 		stringSetting("server_name", "public name of this homeserver, used as the token issuer (default localhost)",
 			func(c *Config) *string { return &c.ServerName }),
 		stringSetting("listen", "client API listen address, host:port; port 0 picks a free port (default 127.0.0.1:8080)",
@@ -203,7 +203,7 @@ func settings() []setting {
 			func(c *Config) *int { return &c.Messages.ContentMax }),
 		intSetting("messages.name_max", "longest guild or channel name, in characters after trimming (default 64)",
 			func(c *Config) *int { return &c.Messages.NameMax }),
-	}
+	}, mediaSettings()...)
 }
 
 func intSetting(key, help string, field func(*Config) *int) setting {

@@ -28,4 +28,8 @@ var ErrForbidden = errors.New("forbidden")
 var ErrNotTextChannel = errors.New("channel does not hold messages")
 
 // ErrClosed means the server is shutting down and accepts no more sends.
+// ErrAttachmentNotFound is returned when an attachment id names no media
+// that the sender uploaded.
+var ErrAttachmentNotFound = errors.New("attachment not found")
+
 var ErrClosed = errors.New("message writer closed")

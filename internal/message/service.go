@@ -127,6 +127,10 @@ type SendRequest struct {
 	Nonce   string
 	ReplyTo string
 
+	// AttachmentIDs name media the sender uploaded. With attachments the
+	// content may be empty.
+	AttachmentIDs []string
+
 	// Admit, if set, applies the caller's rate limits. It runs after a
 	// nonce retry has been answered, so a retry of a sent message is never
 	// rejected by limits that a new message would meet.
@@ -137,6 +141,7 @@ type SendRequest struct {
 // was created; a nonce already used by the same author in the same
 // channel within the window returns the original with created false.
 // Errors: ErrNotFound, ErrForbidden, ErrNotTextChannel, ErrReplyNotFound,
+// ErrAttachmentNotFound,
 // ErrClosed, or a *validate.Error carrying its rejection reason.
 func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRequest) (Message, bool, error) {
 	ch, perms, err := s.access(ctx, userID, channelID)
@@ -146,7 +151,10 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 	if !perms.Has(permission.SendMessages) {
 		return Message{}, false, ErrForbidden
 	}
-	content, err := CheckContent(req.Content, s.opts.ContentMax)
+	if err := CheckAttachments(req.AttachmentIDs, perms); err != nil {
+		return Message{}, false, err
+	}
+	content, err := checkSendContent(req.Content, len(req.AttachmentIDs) > 0, s.opts.ContentMax)
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -173,7 +181,7 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 	now := s.now()
 	out := s.writer.submit(ctx, Draft{
 		ID: uuid.Must(uuid.NewV7()).String(), ChannelID: ch.ID, GuildID: ch.GuildID, AuthorID: userID,
-		Content: content, Nonce: req.Nonce, ReplyTo: req.ReplyTo,
+		Content: content, Nonce: req.Nonce, ReplyTo: req.ReplyTo, AttachmentIDs: req.AttachmentIDs,
 		Mentions:  ParseMentions(content, perms.Has(permission.MentionEveryone)),
 		CreatedAt: now, NonceSince: now.Add(-s.opts.NonceWindow),
 	})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/openguild/openguild/internal/event"
+	"github.com/openguild/openguild/internal/media"
 )
 
 // Message is a chat message as stored.
@@ -21,6 +22,8 @@ type Message struct {
 	Reactions []Reaction
 	CreatedAt time.Time
 	EditedAt  time.Time // zero if never edited
+
+	Attachments []media.Media // in the order the sender listed them
 }
 
 // Reaction is one emoji's tally on a message.
@@ -41,6 +44,9 @@ type Draft struct {
 	ReplyTo   string
 	Mentions  Mentions
 	CreatedAt time.Time
+
+	// AttachmentIDs name media that the author uploaded, in order.
+	AttachmentIDs []string
 
 	// NonceSince is the start of the idempotency window: a message of the
 	// same author, channel and nonce created after it is returned instead
@@ -67,8 +73,10 @@ type Page struct {
 // dialects.
 type Store interface {
 	// AppendBatch appends drafts in one transaction: each draft's message,
-	// its message_create event and its nonce, isolated from the others'
-	// failures by a savepoint. One commit makes the whole batch durable.
+	// attachments, message_create event and nonce, isolated from the
+	// others' failures by a savepoint. One commit makes the whole batch
+	// durable. A draft whose attachment ids do not all name media of its
+	// author fails with ErrAttachmentNotFound.
 	AppendBatch(ctx context.Context, drafts []Draft) ([]Appended, error)
 
 	// ByNonce returns the author's message with this nonce in the channel

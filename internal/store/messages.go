@@ -96,6 +96,11 @@ func (s *Messages) appendDraft(ctx context.Context, tx *sql.Tx, d message.Draft)
 	if err := s.insertMessage(ctx, tx, m); err != nil {
 		return message.Appended{Err: err}
 	}
+	if len(d.AttachmentIDs) > 0 {
+		if err := s.insertAttachments(ctx, tx, &m, d.AttachmentIDs); err != nil {
+			return message.Appended{Err: err}
+		}
+	}
 	e, err := s.insertEvent(ctx, tx, m.ChannelID, m.GuildID, seq, event.MessageCreate, apijson.NewMessage(m), m.ID, d.CreatedAt)
 	if err != nil {
 		return message.Appended{Err: err}
@@ -128,7 +133,11 @@ func (s *Messages) messageByNonce(ctx context.Context, tx *sql.Tx, d message.Dra
 	if err != nil {
 		return message.Message{}, false, fmt.Errorf("read message %s of nonce: %w", id, err)
 	}
-	return m, true, nil
+	list := []message.Message{m}
+	if err := loadAttachments(ctx, tx, list); err != nil {
+		return message.Message{}, false, err
+	}
+	return list[0], true, nil
 }
 
 func (s *Messages) checkReply(ctx context.Context, tx *sql.Tx, channelID, replyTo string) error {
@@ -198,6 +207,9 @@ func (s *Messages) Message(ctx context.Context, channelID, messageID, viewerID s
 	if err := s.attachReactions(ctx, list, viewerID); err != nil {
 		return message.Message{}, err
 	}
+	if err := loadAttachments(ctx, s.db.reader(), list); err != nil {
+		return message.Message{}, err
+	}
 	return list[0], nil
 }
 
@@ -215,7 +227,11 @@ func (s *Messages) ByNonce(ctx context.Context, authorID, channelID, nonce strin
 	if err != nil {
 		return message.Message{}, false, fmt.Errorf("look up nonce: %w", err)
 	}
-	return m, true, nil
+	list := []message.Message{m}
+	if err := loadAttachments(ctx, s.db.reader(), list); err != nil {
+		return message.Message{}, false, err
+	}
+	return list[0], true, nil
 }
 
 // MessageSeq implements message.Store.
@@ -273,6 +289,9 @@ func (s *Messages) History(ctx context.Context, channelID string, page message.P
 		slices.Reverse(list)
 	}
 	if err := s.attachReactions(ctx, list, viewerID); err != nil {
+		return nil, err
+	}
+	if err := loadAttachments(ctx, s.db.reader(), list); err != nil {
 		return nil, err
 	}
 	return list, nil

@@ -24,7 +24,11 @@ func liveMessage(ctx context.Context, tx *sql.Tx, channelID, messageID string) (
 	if err != nil {
 		return message.Message{}, fmt.Errorf("read message %s: %w", messageID, err)
 	}
-	return m, nil
+	list := []message.Message{m}
+	if err := loadAttachments(ctx, tx, list); err != nil {
+		return message.Message{}, err
+	}
+	return list[0], nil
 }
 
 // Edit implements message.Store.
