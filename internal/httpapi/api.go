@@ -17,6 +17,7 @@ import (
 
 	"github.com/openguild/openguild/internal/banlist"
 	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/media"
 	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
@@ -43,6 +44,7 @@ type Deps struct {
 	Messages   *message.Service
 	Bans       *banlist.List
 	Gateway    Gateway
+	Media      *media.Service
 
 	// Web serves the web client on GET and HEAD requests for paths outside
 	// /api/ that no route matches. Nil answers them 404 like the API.
@@ -59,6 +61,9 @@ type Deps struct {
 	// General limits per client IP: reads, and writes per route.
 	ReadLimit  *ratelimit.Window
 	WriteLimit *ratelimit.Window
+
+	// Uploads per user.
+	MediaUploadLimit *ratelimit.Window
 }
 
 // API is the client API. Create it with New and serve Handler.
@@ -75,6 +80,7 @@ type API struct {
 	messages       *message.Service
 	bans           *banlist.List
 	gateway        Gateway
+	media          *media.Service
 	web            http.Handler
 	banLogLimit    *ratelimit.Window // one log line per banned key per minute
 	registerLimit  *ratelimit.Window
@@ -84,6 +90,7 @@ type API struct {
 	messageIPLimit   *ratelimit.Window
 	readLimit        *ratelimit.Window
 	writeLimit       *ratelimit.Window
+	uploadLimit      *ratelimit.Window
 }
 
 // New returns the client API over deps.
@@ -102,6 +109,7 @@ func New(deps Deps) *API {
 		messages:       deps.Messages,
 		bans:           deps.Bans,
 		gateway:        deps.Gateway,
+		media:          deps.Media,
 		web:            deps.Web,
 		banLogLimit:    mustWindow(1, time.Minute),
 		registerLimit:  deps.RegisterLimit,
@@ -111,6 +119,7 @@ func New(deps Deps) *API {
 		messageIPLimit:   deps.MessageIPLimit,
 		readLimit:        deps.ReadLimit,
 		writeLimit:       deps.WriteLimit,
+		uploadLimit:      deps.MediaUploadLimit,
 	}
 }
 

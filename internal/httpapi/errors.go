@@ -12,6 +12,7 @@ import (
 
 	"github.com/openguild/openguild/internal/auth"
 	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/media"
 	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/validate"
@@ -125,6 +126,12 @@ func errorTable() []errorMapping {
 		{message.ErrNotAuthor, http.StatusForbidden, CodeForbidden, "Only the message's author may do this."},
 		{message.ErrForbidden, http.StatusForbidden, CodeForbidden, "You may not do this in this channel."},
 		{message.ErrClosed, http.StatusServiceUnavailable, "unavailable", "The server is shutting down; retry on another node or shortly."},
+		{media.ErrNotFound, http.StatusNotFound, CodeNotFound, "The requested resource does not exist."},
+		{media.ErrForbidden, http.StatusForbidden, CodeForbidden, "Only the uploader may delete this file."},
+		{media.ErrInUse, http.StatusConflict, "media_in_use", "A message has this file attached; delete the message first."},
+		{media.ErrQuotaExceeded, http.StatusRequestEntityTooLarge, "quota_exceeded", "This upload would exceed your storage quota; delete files you no longer need."},
+		{media.ErrInvalidImage, http.StatusUnprocessableEntity, "invalid_image", "The file is not an image that can be thumbnailed: it is another type, truncated, corrupt or too large."},
+		{media.ErrIncomplete, http.StatusBadRequest, "upload_incomplete", "The upload ended before the whole file arrived."},
 		{guild.ErrDMBlocked, http.StatusForbidden, "dm_blocked", "A recipient accepts direct messages only from people who share a guild with them."},
 	}
 }
@@ -188,6 +195,8 @@ func (a *API) toError(err error) *Error {
 	switch {
 	case errors.Is(err, message.ErrReplyNotFound):
 		return validationError(FieldError{Field: "reply_to", Message: "must name a message of this channel"})
+	case errors.Is(err, message.ErrAttachmentNotFound):
+		return validationError(FieldError{Field: "attachment_ids", Message: "must name files that you uploaded"})
 	case errors.Is(err, message.ErrNotTextChannel):
 		return validationError(FieldError{Field: "channel_id", Message: "must name a text channel or a DM; this channel holds no messages"})
 	}

@@ -37,7 +37,7 @@ func (a *API) handleSendMessage(messages *message.Service) authedFunc {
 			return err
 		}
 		m, created, err := messages.Send(r.Context(), p.UserID, r.PathValue("channel_id"), message.SendRequest{
-			Content: content, Nonce: body.Nonce, ReplyTo: body.ReplyTo,
+			Content: content, Nonce: body.Nonce, ReplyTo: body.ReplyTo, AttachmentIDs: body.AttachmentIDs,
 			Admit: func() error { return a.limitSend(w, r, p) },
 		})
 		if err != nil {
@@ -67,10 +67,10 @@ func (a *API) decodeSend(r *http.Request, p auth.Principal) (sendBody, string, e
 				Message: "A message's author is always the caller; sender and author_id must name you or be left out."}
 		}
 	}
-	if len(body.AttachmentIDs) > 0 {
-		return sendBody{}, "", validationError(FieldError{Field: "attachment_ids", Message: "names media that does not exist"})
-	}
 	var content string
+	if body.Content == nil && len(body.AttachmentIDs) > 0 {
+		return body, "", nil // a message of attachments alone
+	}
 	if err := json.Unmarshal(body.Content, &content); err != nil {
 		return sendBody{}, "", validationError(FieldError{Field: "content", Message: "must be a string"})
 	}

@@ -103,11 +103,20 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // servesWeb reports whether an unmatched request belongs to the web
 // client: a GET or HEAD outside /api/, when a web handler is configured.
+// The metrics listener's paths stay 404 here, so that nobody takes the
+// client's page for metrics served on the client listener.
 func (rt *router) servesWeb(r *http.Request) bool {
 	if rt.api.web == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
 	}
-	return r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/")
+	p := r.URL.Path
+	switch {
+	case p == "/api" || strings.HasPrefix(p, "/api/"):
+		return false
+	case p == "/metrics" || strings.HasPrefix(p, "/debug/"):
+		return false
+	}
+	return true
 }
 
 // verdictRecorder captures the status and headers the mux would send for

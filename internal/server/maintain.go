@@ -39,6 +39,7 @@ func (s *Server) maintain() {
 			s.messageIPLimit.Sweep()
 			s.readLimit.Sweep()
 			s.writeLimit.Sweep()
+			s.uploadLimit.Sweep()
 			s.maintainMessages()
 		}
 	}

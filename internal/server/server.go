@@ -19,6 +19,7 @@ import (
 	"github.com/openguild/openguild/internal/gateway"
 	"github.com/openguild/openguild/internal/guild"
 	"github.com/openguild/openguild/internal/httpapi"
+	"github.com/openguild/openguild/internal/media"
 	"github.com/openguild/openguild/internal/message"
 	"github.com/openguild/openguild/internal/metrics"
 	"github.com/openguild/openguild/internal/ratelimit"
@@ -36,6 +37,7 @@ type Server struct {
 	auth     *Auth
 	guilds   *guild.Service
 	messages *message.Service
+	media    *media.Service
 	bans     *banlist.List
 	hub      *gateway.Hub
 	bus      *bus.Local
@@ -47,6 +49,7 @@ type Server struct {
 	messageIPLimit   *ratelimit.Window
 	readLimit        *ratelimit.Window
 	writeLimit       *ratelimit.Window
+	uploadLimit      *ratelimit.Window // uploads per user
 
 	tlsConfig *tls.Config // nil without TLS
 	client    *http.Server
@@ -112,6 +115,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 		Messages:       s.messages,
 		Bans:           s.bans,
 		Gateway:        s.hub,
+		Media:          s.media,
 		Web:            webui.Handler(web.Dist()),
 
 		MessageUserLimit: s.messageUserLimit,
@@ -120,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, build metr
 		WriteLimit:       s.writeLimit,
 		RegisterLimit:    s.registerLimit,
 		LoginLimit:       s.loginLimit,
+		MediaUploadLimit: s.uploadLimit,
 	})
 	if err := s.bindListeners(api.Handler()); err != nil {
 		s.db.Close()
@@ -215,7 +220,7 @@ func (s *Server) buildServices(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create message limit per user: %w", err)
 	}
-	return nil
+	return s.buildMedia(ctx)
 }
 
 func newIPLimit(rate config.Rate) (*ratelimit.Window, error) {
@@ -303,8 +308,9 @@ func (s *Server) Start() {
 	}
 	s.messages.Start()
 	s.hub.Start()
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.maintain()
+	go s.collectMedia()
 }
 
 // serve runs srv on ln in a goroutine that Shutdown waits for. The caller
