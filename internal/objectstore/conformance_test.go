@@ -1,4 +1,4 @@
-package objectstore
+package objectstore_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/openguild/openguild/internal/objectstore"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -15,9 +16,9 @@ import (
 	"time"
 )
 
-// testStore runs every Store behaviour against the stores that newStore
+// testStore runs every objectstore.Store behaviour against the stores that newStore
 // returns, one fresh store per subtest.
-func testStore(t *testing.T, newStore func(t *testing.T) Store) {
+func testStore(t *testing.T, newStore func(t *testing.T) objectstore.Store) {
 	t.Run("round trip", func(t *testing.T) { testRoundTrip(t, newStore(t)) })
 	t.Run("unknown size", func(t *testing.T) { testUnknownSize(t, newStore(t)) })
 	t.Run("overwrite", func(t *testing.T) { testOverwrite(t, newStore(t)) })
@@ -34,7 +35,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("concurrent puts", func(t *testing.T) { testConcurrentPuts(t, newStore(t)) })
 }
 
-func testRoundTrip(t *testing.T, s Store) {
+func testRoundTrip(t *testing.T, s objectstore.Store) {
 	ctx := t.Context()
 	const key = "sha256/ab/cdef0123"
 	before := time.Now()
@@ -59,7 +60,7 @@ func testRoundTrip(t *testing.T, s Store) {
 	checkModTime(t, stat.ModTime, before)
 }
 
-// checkModTime allows a minute either way because file systems and S3
+// checkModTime allows a minute either way because file systems and objectstore.S3
 // servers round modification times, some to whole seconds.
 func checkModTime(t *testing.T, modTime, before time.Time) {
 	t.Helper()
@@ -68,10 +69,10 @@ func checkModTime(t *testing.T, modTime, before time.Time) {
 	}
 }
 
-func testUnknownSize(t *testing.T, s Store) {
+func testUnknownSize(t *testing.T, s objectstore.Store) {
 	const key = "sha256/00/unknown-size"
-	if err := s.Put(t.Context(), key, strings.NewReader("streamed"), UnknownSize, "text/plain"); err != nil {
-		t.Fatalf("Put with UnknownSize: %v", err)
+	if err := s.Put(t.Context(), key, strings.NewReader("streamed"), objectstore.UnknownSize, "text/plain"); err != nil {
+		t.Fatalf("Put with objectstore.UnknownSize: %v", err)
 	}
 	got, info := getBytes(t, s, key)
 	if string(got) != "streamed" || info.Size != 8 {
@@ -79,7 +80,7 @@ func testUnknownSize(t *testing.T, s Store) {
 	}
 }
 
-func testOverwrite(t *testing.T, s Store) {
+func testOverwrite(t *testing.T, s objectstore.Store) {
 	const key = "sha256/ab/overwritten"
 	putBytes(t, s, key, []byte("first version, longer"))
 	putBytes(t, s, key, []byte("second"))
@@ -90,27 +91,27 @@ func testOverwrite(t *testing.T, s Store) {
 	}
 }
 
-func testMissing(t *testing.T, s Store) {
+func testMissing(t *testing.T, s objectstore.Store) {
 	ctx := t.Context()
 	const key = "sha256/ff/missing"
-	if _, _, err := s.Get(ctx, key); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Get of missing object: err = %v, want ErrNotFound", err)
+	if _, _, err := s.Get(ctx, key); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("Get of missing object: err = %v, want objectstore.ErrNotFound", err)
 	}
-	if _, err := s.GetRange(ctx, key, 0, 1); !errors.Is(err, ErrNotFound) {
-		t.Errorf("GetRange of missing object: err = %v, want ErrNotFound", err)
+	if _, err := s.GetRange(ctx, key, 0, 1); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("GetRange of missing object: err = %v, want objectstore.ErrNotFound", err)
 	}
-	if _, err := s.Stat(ctx, key); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Stat of missing object: err = %v, want ErrNotFound", err)
+	if _, err := s.Stat(ctx, key); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("Stat of missing object: err = %v, want objectstore.ErrNotFound", err)
 	}
 
 	// A key that names a folder of other objects is not an object.
 	putBytes(t, s, "sha256/ff/folder/inner", []byte("x"))
-	if _, err := s.Stat(ctx, "sha256/ff/folder"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Stat of a key prefix: err = %v, want ErrNotFound", err)
+	if _, err := s.Stat(ctx, "sha256/ff/folder"); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("Stat of a key prefix: err = %v, want objectstore.ErrNotFound", err)
 	}
 }
 
-func testRanges(t *testing.T, s Store) {
+func testRanges(t *testing.T, s objectstore.Store) {
 	const key = "sha256/12/digits"
 	putBytes(t, s, key, []byte("0123456789"))
 
@@ -126,10 +127,10 @@ func testRanges(t *testing.T, s Store) {
 		{name: "whole object", offset: 0, length: 10, want: "0123456789"},
 		{name: "length past end is cut", offset: 8, length: 100, want: "89"},
 		{name: "maximum length", offset: 9, length: 1<<63 - 1, want: "9"},
-		{name: "offset at end", offset: 10, length: 1, wantErr: ErrInvalidRange},
-		{name: "offset past end", offset: 25, length: 5, wantErr: ErrInvalidRange},
-		{name: "negative offset", offset: -1, length: 2, wantErr: ErrInvalidRange},
-		{name: "zero length", offset: 2, length: 0, wantErr: ErrInvalidRange},
+		{name: "offset at end", offset: 10, length: 1, wantErr: objectstore.ErrInvalidRange},
+		{name: "offset past end", offset: 25, length: 5, wantErr: objectstore.ErrInvalidRange},
+		{name: "negative offset", offset: -1, length: 2, wantErr: objectstore.ErrInvalidRange},
+		{name: "zero length", offset: 2, length: 0, wantErr: objectstore.ErrInvalidRange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,7 +152,7 @@ func testRanges(t *testing.T, s Store) {
 	}
 }
 
-func testDelete(t *testing.T, s Store) {
+func testDelete(t *testing.T, s objectstore.Store) {
 	ctx := t.Context()
 	const key = "sha256/de/deleted"
 	putBytes(t, s, key, []byte("short-lived"))
@@ -159,11 +160,11 @@ func testDelete(t *testing.T, s Store) {
 	if err := s.Delete(ctx, key); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, _, err := s.Get(ctx, key); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Get after Delete: err = %v, want ErrNotFound", err)
+	if _, _, err := s.Get(ctx, key); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("Get after Delete: err = %v, want objectstore.ErrNotFound", err)
 	}
-	if _, err := s.Stat(ctx, key); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Stat after Delete: err = %v, want ErrNotFound", err)
+	if _, err := s.Stat(ctx, key); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("Stat after Delete: err = %v, want objectstore.ErrNotFound", err)
 	}
 	if err := s.Delete(ctx, key); err != nil {
 		t.Errorf("second Delete of the same key: %v", err)
@@ -173,7 +174,7 @@ func testDelete(t *testing.T, s Store) {
 	}
 }
 
-func testList(t *testing.T, s Store) {
+func testList(t *testing.T, s objectstore.Store) {
 	objects := map[string]string{
 		"sha256/ab/one":   "1",
 		"sha256/ab/two":   "22",
@@ -202,7 +203,7 @@ func testList(t *testing.T, s Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			err := s.List(t.Context(), tt.prefix, func(info Info) error {
+			err := s.List(t.Context(), tt.prefix, func(info objectstore.Info) error {
 				got = append(got, info.Key)
 				if want := int64(len(objects[info.Key])); info.Size != want {
 					t.Errorf("List info for %s has size %d, want %d", info.Key, info.Size, want)
@@ -223,13 +224,13 @@ func testList(t *testing.T, s Store) {
 	}
 }
 
-func testListStops(t *testing.T, s Store) {
+func testListStops(t *testing.T, s objectstore.Store) {
 	for i := range 3 {
 		putBytes(t, s, fmt.Sprintf("sha256/ee/%d", i), []byte("x"))
 	}
 	errStop := errors.New("stop listing")
 	calls := 0
-	err := s.List(t.Context(), "sha256/", func(Info) error {
+	err := s.List(t.Context(), "sha256/", func(objectstore.Info) error {
 		calls++
 		return errStop
 	})
@@ -241,7 +242,7 @@ func testListStops(t *testing.T, s Store) {
 	}
 }
 
-func testBadKeys(t *testing.T, s Store) {
+func testBadKeys(t *testing.T, s objectstore.Store) {
 	ctx := t.Context()
 	badKeys := map[string]string{
 		"empty":                   "",
@@ -258,46 +259,46 @@ func testBadKeys(t *testing.T, s Store) {
 		"backslash":               `sha256\ab\cd`,
 		"non-ASCII":               "sha256/ab/é",
 		"NUL byte":                "sha256/ab/c\x00d",
-		"longer than the maximum": strings.Repeat("abcdefgh/", MaxKeyLength/9+1) + "z",
+		"longer than the maximum": strings.Repeat("abcdefgh/", objectstore.MaxKeyLength/9+1) + "z",
 		"segment too long":        strings.Repeat("a", 256),
 	}
 	for name, key := range badKeys {
 		t.Run(name, func(t *testing.T) {
-			if err := s.Put(ctx, key, strings.NewReader("x"), 1, "text/plain"); !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("Put(%q): err = %v, want ErrInvalidKey", key, err)
+			if err := s.Put(ctx, key, strings.NewReader("x"), 1, "text/plain"); !errors.Is(err, objectstore.ErrInvalidKey) {
+				t.Errorf("Put(%q): err = %v, want objectstore.ErrInvalidKey", key, err)
 			}
-			if _, _, err := s.Get(ctx, key); !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("Get(%q): err = %v, want ErrInvalidKey", key, err)
+			if _, _, err := s.Get(ctx, key); !errors.Is(err, objectstore.ErrInvalidKey) {
+				t.Errorf("Get(%q): err = %v, want objectstore.ErrInvalidKey", key, err)
 			}
-			if _, err := s.GetRange(ctx, key, 0, 1); !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("GetRange(%q): err = %v, want ErrInvalidKey", key, err)
+			if _, err := s.GetRange(ctx, key, 0, 1); !errors.Is(err, objectstore.ErrInvalidKey) {
+				t.Errorf("GetRange(%q): err = %v, want objectstore.ErrInvalidKey", key, err)
 			}
-			if _, err := s.Stat(ctx, key); !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("Stat(%q): err = %v, want ErrInvalidKey", key, err)
+			if _, err := s.Stat(ctx, key); !errors.Is(err, objectstore.ErrInvalidKey) {
+				t.Errorf("Stat(%q): err = %v, want objectstore.ErrInvalidKey", key, err)
 			}
-			if err := s.Delete(ctx, key); !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("Delete(%q): err = %v, want ErrInvalidKey", key, err)
+			if err := s.Delete(ctx, key); !errors.Is(err, objectstore.ErrInvalidKey) {
+				t.Errorf("Delete(%q): err = %v, want objectstore.ErrInvalidKey", key, err)
 			}
 		})
 	}
 
 	for _, prefix := range []string{"/sha256", "SHA", "sha256/../", "sha256/."} {
-		err := s.List(ctx, prefix, func(Info) error { return nil })
-		if !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("List(%q): err = %v, want ErrInvalidKey", prefix, err)
+		err := s.List(ctx, prefix, func(objectstore.Info) error { return nil })
+		if !errors.Is(err, objectstore.ErrInvalidKey) {
+			t.Errorf("List(%q): err = %v, want objectstore.ErrInvalidKey", prefix, err)
 		}
 	}
 }
 
-func testSizeMismatch(t *testing.T, s Store) {
+func testSizeMismatch(t *testing.T, s objectstore.Store) {
 	ctx := t.Context()
 	const short = "sha256/5a/short"
 	err := s.Put(ctx, short, strings.NewReader("12345"), 10, "text/plain")
-	if !errors.Is(err, ErrSizeMismatch) {
-		t.Errorf("Put of 5 bytes declared as 10: err = %v, want ErrSizeMismatch", err)
+	if !errors.Is(err, objectstore.ErrSizeMismatch) {
+		t.Errorf("Put of 5 bytes declared as 10: err = %v, want objectstore.ErrSizeMismatch", err)
 	}
-	if _, err := s.Stat(ctx, short); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Stat after short Put: err = %v, want ErrNotFound", err)
+	if _, err := s.Stat(ctx, short); !errors.Is(err, objectstore.ErrNotFound) {
+		t.Errorf("Stat after short Put: err = %v, want objectstore.ErrNotFound", err)
 	}
 
 	const long = "sha256/5a/long"
@@ -314,11 +315,11 @@ func testSizeMismatch(t *testing.T, s Store) {
 	}
 }
 
-// largeSize is bigger than DefaultPartSize, so S3 takes the multipart path.
+// largeSize is bigger than objectstore.DefaultPartSize, so objectstore.S3 takes the multipart path.
 const largeSize = 20 << 20
 
-func testLargeObject(t *testing.T, s Store) {
-	for _, size := range []int64{largeSize, UnknownSize} {
+func testLargeObject(t *testing.T, s objectstore.Store) {
+	for _, size := range []int64{largeSize, objectstore.UnknownSize} {
 		t.Run(fmt.Sprintf("declared size %d", size), func(t *testing.T) {
 			ctx := t.Context()
 			key := fmt.Sprintf("sha256/1a/large%d", size)
@@ -339,7 +340,7 @@ func testLargeObject(t *testing.T, s Store) {
 				t.Fatalf("read object: %v", err)
 			}
 			if n != largeSize || info.Size != largeSize {
-				t.Errorf("read %d bytes with Info.Size %d, want %d", n, info.Size, largeSize)
+				t.Errorf("read %d bytes with objectstore.Info.Size %d, want %d", n, info.Size, largeSize)
 			}
 			if !bytes.Equal(received.Sum(nil), sent.Sum(nil)) {
 				t.Errorf("SHA-256 of the object read back differs from what was put")
@@ -348,10 +349,10 @@ func testLargeObject(t *testing.T, s Store) {
 	}
 }
 
-func testFailingReader(t *testing.T, s Store) {
+func testFailingReader(t *testing.T, s objectstore.Store) {
 	const old = "old content"
 	errBroken := errors.New("connection reset by test")
-	for _, size := range []int64{2 << 20, UnknownSize} {
+	for _, size := range []int64{2 << 20, objectstore.UnknownSize} {
 		t.Run(fmt.Sprintf("declared size %d", size), func(t *testing.T) {
 			ctx := t.Context()
 			fresh := fmt.Sprintf("sha256/fa/fresh%d", size)
@@ -365,8 +366,8 @@ func testFailingReader(t *testing.T, s Store) {
 				}
 			}
 
-			if _, err := s.Stat(ctx, fresh); !errors.Is(err, ErrNotFound) {
-				t.Errorf("Stat after failed Put: err = %v, want ErrNotFound", err)
+			if _, err := s.Stat(ctx, fresh); !errors.Is(err, objectstore.ErrNotFound) {
+				t.Errorf("Stat after failed Put: err = %v, want objectstore.ErrNotFound", err)
 			}
 			got, _ := getBytes(t, s, replaced)
 			if string(got) != old {
@@ -376,8 +377,8 @@ func testFailingReader(t *testing.T, s Store) {
 	}
 }
 
-func testCancelDuringPut(t *testing.T, s Store) {
-	for _, size := range []int64{4 << 20, UnknownSize} {
+func testCancelDuringPut(t *testing.T, s objectstore.Store) {
+	for _, size := range []int64{4 << 20, objectstore.UnknownSize} {
 		t.Run(fmt.Sprintf("declared size %d", size), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
@@ -388,14 +389,14 @@ func testCancelDuringPut(t *testing.T, s Store) {
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("Put cancelled half-way: err = %v, want context.Canceled", err)
 			}
-			if _, err := s.Stat(t.Context(), key); !errors.Is(err, ErrNotFound) {
-				t.Errorf("Stat after cancelled Put: err = %v, want ErrNotFound", err)
+			if _, err := s.Stat(t.Context(), key); !errors.Is(err, objectstore.ErrNotFound) {
+				t.Errorf("Stat after cancelled Put: err = %v, want objectstore.ErrNotFound", err)
 			}
 		})
 	}
 }
 
-func testConcurrentPuts(t *testing.T, s Store) {
+func testConcurrentPuts(t *testing.T, s objectstore.Store) {
 	const key = "sha256/cc/contended"
 	const writers = 4
 	contents := make([][]byte, writers)
@@ -423,14 +424,14 @@ func testConcurrentPuts(t *testing.T, s Store) {
 	}
 }
 
-func putBytes(t *testing.T, s Store, key string, content []byte) {
+func putBytes(t *testing.T, s objectstore.Store, key string, content []byte) {
 	t.Helper()
 	if err := s.Put(t.Context(), key, bytes.NewReader(content), int64(len(content)), "text/plain"); err != nil {
 		t.Fatalf("Put %s: %v", key, err)
 	}
 }
 
-func getBytes(t *testing.T, s Store, key string) ([]byte, Info) {
+func getBytes(t *testing.T, s objectstore.Store, key string) ([]byte, objectstore.Info) {
 	t.Helper()
 	body, info, err := s.Get(t.Context(), key)
 	if err != nil {

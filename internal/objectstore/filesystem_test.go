@@ -1,6 +1,7 @@
-package objectstore
+package objectstore_test
 
 import (
+	"github.com/openguild/openguild/internal/objectstore"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,18 +9,23 @@ import (
 )
 
 func TestFilesystem(t *testing.T) {
-	testStore(t, func(t *testing.T) Store { return newTestFilesystem(t) })
+	testStore(t, func(t *testing.T) objectstore.Store {
+		s, _ := newTestFilesystem(t)
+		return s
+	})
 }
 
-func newTestFilesystem(t *testing.T) *Filesystem {
+// newTestFilesystem returns a store and its root directory.
+func newTestFilesystem(t *testing.T) (*objectstore.Filesystem, string) {
 	t.Helper()
-	s, err := NewFilesystem(filepath.Join(t.TempDir(), "media"))
+	root := filepath.Join(t.TempDir(), "media")
+	s, err := objectstore.NewFilesystem(root)
 	if err != nil {
 		t.Fatalf("NewFilesystem: %v", err)
 	}
 	// Every subtest checks that no temporary file outlives a Put.
 	t.Cleanup(func() {
-		entries, err := os.ReadDir(s.tempDir)
+		entries, err := os.ReadDir(filepath.Join(root, ".tmp"))
 		if err != nil {
 			t.Errorf("read temporary folder: %v", err)
 		}
@@ -27,14 +33,14 @@ func newTestFilesystem(t *testing.T) *Filesystem {
 			t.Errorf("temporary file %s left behind", entry.Name())
 		}
 	})
-	return s
+	return s, root
 }
 
 func TestFilesystemLayoutAndPermissions(t *testing.T) {
-	s := newTestFilesystem(t)
+	s, root := newTestFilesystem(t)
 	putBytes(t, s, "sha256/ab/cdef", []byte("x"))
 
-	file := filepath.Join(s.root, "sha256", "ab", "cdef")
+	file := filepath.Join(root, "sha256", "ab", "cdef")
 	stat, err := os.Stat(file)
 	if err != nil {
 		t.Fatalf("stat object file: %v", err)
@@ -42,7 +48,7 @@ func TestFilesystemLayoutAndPermissions(t *testing.T) {
 	if mode := stat.Mode().Perm(); mode != 0o600 {
 		t.Errorf("object file mode = %o, want 600", mode)
 	}
-	for _, dir := range []string{s.root, filepath.Join(s.root, "sha256"), filepath.Join(s.root, "sha256", "ab")} {
+	for _, dir := range []string{root, filepath.Join(root, "sha256"), filepath.Join(root, "sha256", "ab")} {
 		stat, err := os.Stat(dir)
 		if err != nil {
 			t.Fatalf("stat directory: %v", err)
@@ -54,16 +60,16 @@ func TestFilesystemLayoutAndPermissions(t *testing.T) {
 }
 
 func TestFilesystemListSkipsTemporaryFiles(t *testing.T) {
-	s := newTestFilesystem(t)
+	s, root := newTestFilesystem(t)
 	putBytes(t, s, "sha256/ab/kept", []byte("x"))
-	temp := filepath.Join(s.tempDir, "put-unfinished")
+	temp := filepath.Join(root, ".tmp", "put-unfinished")
 	if err := os.WriteFile(temp, []byte("partial"), 0o600); err != nil {
 		t.Fatalf("write stand-in temporary file: %v", err)
 	}
 	t.Cleanup(func() { os.Remove(temp) })
 
 	var keys []string
-	err := s.List(t.Context(), "", func(info Info) error {
+	err := s.List(t.Context(), "", func(info objectstore.Info) error {
 		keys = append(keys, info.Key)
 		return nil
 	})
@@ -76,7 +82,7 @@ func TestFilesystemListSkipsTemporaryFiles(t *testing.T) {
 }
 
 func TestFilesystemEmptyRoot(t *testing.T) {
-	if _, err := NewFilesystem(""); err == nil {
+	if _, err := objectstore.NewFilesystem(""); err == nil {
 		t.Errorf("NewFilesystem with an empty root succeeded, want an error")
 	}
 }
@@ -86,7 +92,7 @@ func TestFilesystemRootIsFile(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatalf("write file: %v", err)
 	}
-	_, err := NewFilesystem(file)
+	_, err := objectstore.NewFilesystem(file)
 	if err == nil {
 		t.Fatalf("NewFilesystem on a regular file succeeded, want an error")
 	}

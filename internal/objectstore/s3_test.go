@@ -1,10 +1,10 @@
-package objectstore
+package objectstore_test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
+	"github.com/openguild/openguild/internal/objectstore"
 	"net/url"
 	"os"
 	"strings"
@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/openguild/openguild/internal/storetest"
 )
 
-// S3 test settings. The access key and secret default to the ones that
+// objectstore.S3 test settings. The access key and secret default to the ones that
 // .ci/run gives its local server.
 const (
 	s3EndpointVariable  = "OPENGUILD_TEST_S3_ENDPOINT"
@@ -28,19 +29,22 @@ const (
 )
 
 func TestS3(t *testing.T) {
-	testStore(t, func(t *testing.T) Store { return newTestS3(t) })
+	testStore(t, func(t *testing.T) objectstore.Store {
+		s, _ := newTestS3(t)
+		return s
+	})
 }
 
 // testS3Options returns options for the configured test server, with a
 // new random bucket name, or skips the test when no server is configured.
-func testS3Options(t *testing.T) S3Options {
+func testS3Options(t *testing.T) objectstore.S3Options {
 	t.Helper()
 	raw := storetest.SkipUnlessConfigured(t, s3EndpointVariable, exampleS3Endpoint)
 	endpoint, err := url.Parse(raw)
 	if err != nil || endpoint.Host == "" || (endpoint.Scheme != "http" && endpoint.Scheme != "https") {
 		t.Fatalf("%s=%q is not a URL such as %s", s3EndpointVariable, raw, exampleS3Endpoint)
 	}
-	return S3Options{
+	return objectstore.S3Options{
 		Endpoint:  endpoint.Host,
 		Region:    "us-east-1",
 		Bucket:    "openguild-test-" + randomSuffix(t),
@@ -52,39 +56,52 @@ func testS3Options(t *testing.T) S3Options {
 }
 
 // newTestS3 returns a store on a bucket of its own, which is emptied and
-// removed when the test ends.
-func newTestS3(t *testing.T) *S3 {
+// removed when the test ends, with the options that opened it.
+func newTestS3(t *testing.T) (*objectstore.S3, objectstore.S3Options) {
 	t.Helper()
 	opts := testS3Options(t)
 	opts.CreateBucket = true
-	s, err := NewS3(t.Context(), opts)
+	s, err := objectstore.NewS3(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("NewS3: %v", err)
 	}
-	t.Cleanup(func() { removeBucket(t, s) })
-	return s
+	t.Cleanup(func() { removeBucket(t, s, opts) })
+	return s, opts
 }
 
-func removeBucket(t *testing.T, s *S3) {
+// removeBucket deletes every object through the store, then the bucket
+// through a client of the test's own.
+func removeBucket(t *testing.T, s *objectstore.S3, opts objectstore.S3Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for object := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true}) {
-		if object.Err != nil {
-			t.Errorf("list bucket %s for removal: %v", s.bucket, object.Err)
-			return
-		}
-		if err := s.client.RemoveObject(ctx, s.bucket, object.Key, minio.RemoveObjectOptions{}); err != nil {
-			t.Errorf("remove object %s from bucket %s: %v", object.Key, s.bucket, err)
+	var keys []string
+	if err := s.List(ctx, "", func(info objectstore.Info) error {
+		keys = append(keys, info.Key)
+		return nil
+	}); err != nil {
+		t.Errorf("list bucket %s for removal: %v", opts.Bucket, err)
+		return
+	}
+	for _, key := range keys {
+		if err := s.Delete(ctx, key); err != nil {
+			t.Errorf("remove object %s from bucket %s: %v", key, opts.Bucket, err)
 		}
 	}
-	if err := s.client.RemoveBucket(ctx, s.bucket); err != nil {
-		t.Errorf("remove bucket %s: %v", s.bucket, err)
+	client, err := minio.New(opts.Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, ""), Secure: opts.UseTLS,
+	})
+	if err != nil {
+		t.Errorf("connect to remove bucket %s: %v", opts.Bucket, err)
+		return
+	}
+	if err := client.RemoveBucket(ctx, opts.Bucket); err != nil {
+		t.Errorf("remove bucket %s: %v", opts.Bucket, err)
 	}
 }
 
 func TestNewS3MissingBucket(t *testing.T) {
 	opts := testS3Options(t)
-	_, err := NewS3(t.Context(), opts)
+	_, err := objectstore.NewS3(t.Context(), opts)
 	if err == nil {
 		t.Fatalf("NewS3 with missing bucket %s and CreateBucket unset succeeded, want an error", opts.Bucket)
 	}
@@ -94,12 +111,12 @@ func TestNewS3MissingBucket(t *testing.T) {
 }
 
 func TestNewS3ExistingBucket(t *testing.T) {
-	first := newTestS3(t)
+	first, firstOpts := newTestS3(t)
 	putBytes(t, first, "sha256/ab/shared", []byte("kept"))
 
 	opts := testS3Options(t)
-	opts.Bucket = first.bucket
-	second, err := NewS3(t.Context(), opts)
+	opts.Bucket = firstOpts.Bucket
+	second, err := objectstore.NewS3(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("NewS3 on existing bucket %s: %v", opts.Bucket, err)
 	}
@@ -112,55 +129,26 @@ func TestNewS3ExistingBucket(t *testing.T) {
 // TestNewS3InvalidOptions needs no server because the options are checked
 // before any request.
 func TestNewS3InvalidOptions(t *testing.T) {
-	valid := S3Options{Endpoint: "127.0.0.1:7070", Bucket: "media"}
+	valid := objectstore.S3Options{Endpoint: "127.0.0.1:7070", Bucket: "media"}
 	tests := []struct {
 		name   string
-		modify func(*S3Options)
+		modify func(*objectstore.S3Options)
 	}{
-		{name: "empty endpoint", modify: func(o *S3Options) { o.Endpoint = "" }},
-		{name: "endpoint with scheme", modify: func(o *S3Options) { o.Endpoint = "http://127.0.0.1:7070" }},
-		{name: "empty bucket", modify: func(o *S3Options) { o.Bucket = "" }},
-		{name: "part size below minimum", modify: func(o *S3Options) { o.PartSize = 1 << 20 }},
+		{name: "empty endpoint", modify: func(o *objectstore.S3Options) { o.Endpoint = "" }},
+		{name: "endpoint with scheme", modify: func(o *objectstore.S3Options) { o.Endpoint = "http://127.0.0.1:7070" }},
+		{name: "empty bucket", modify: func(o *objectstore.S3Options) { o.Bucket = "" }},
+		{name: "part size below minimum", modify: func(o *objectstore.S3Options) { o.PartSize = 1 << 20 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := valid
 			tt.modify(&opts)
-			if _, err := NewS3(t.Context(), opts); err == nil {
+			if _, err := objectstore.NewS3(t.Context(), opts); err == nil {
 				t.Errorf("NewS3(%+v) succeeded, want an error", opts)
 			}
 		})
 	}
 }
-
-func TestS3ErrorMapping(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want error
-	}{
-		{name: "no such key", err: minio.ErrorResponse{Code: "NoSuchKey"}, want: ErrNotFound},
-		{name: "invalid range", err: minio.ErrorResponse{Code: "InvalidRange"}, want: ErrInvalidRange},
-		{name: "wrapped no such key", err: wrapError{minio.ErrorResponse{Code: "NoSuchKey"}}, want: ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := mapS3Error(tt.err); !errors.Is(got, tt.want) {
-				t.Errorf("mapS3Error(%v) = %v, want %v", tt.err, got, tt.want)
-			}
-		})
-	}
-
-	other := minio.ErrorResponse{Code: "NoSuchBucket"}
-	if got := mapS3Error(other); errors.Is(got, ErrNotFound) {
-		t.Errorf("mapS3Error(NoSuchBucket) = ErrNotFound, want the server's error kept")
-	}
-}
-
-type wrapError struct{ err error }
-
-func (e wrapError) Error() string { return "wrapped: " + e.err.Error() }
-func (e wrapError) Unwrap() error { return e.err }
 
 func envOr(variable, fallback string) string {
 	if value := os.Getenv(variable); value != "" {
