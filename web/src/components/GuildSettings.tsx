@@ -1,0 +1,372 @@
+import { useEffect, useState } from 'preact/hooks';
+import { hasBit, parsePermissions, PERMISSIONS, withBit } from '../permissions';
+import { navigate, paths } from '../router';
+import { api, describeError, fetchGuildDetails, guildChannels, guilds, notify, refreshRoles, roles } from '../store';
+import type { Ban, Guild, Invite, Role } from '../types';
+
+type Tab = 'overview' | 'roles' | 'overwrites' | 'invites' | 'bans';
+const TABS: [Tab, string][] = [
+  ['overview', 'Overview'],
+  ['roles', 'Roles'],
+  ['overwrites', 'Channel permissions'],
+  ['invites', 'Invites'],
+  ['bans', 'Bans'],
+];
+
+export function GuildSettings({ guildId }: { guildId: string }) {
+  const [tab, setTab] = useState<Tab>('overview');
+  const g = guilds.value[guildId];
+  useEffect(() => {
+    void fetchGuildDetails(guildId);
+    void refreshRoles(guildId);
+  }, [guildId]);
+  if (!g) return <p class="hint empty">This guild does not exist or you are not a member.</p>;
+
+  return (
+    <main class="settings" aria-labelledby="guild-settings-title">
+      <h1 id="guild-settings-title">{g.name}: settings</h1>
+      <p>
+        <a href={paths.guild(guildId)} onClick={(e) => (e.preventDefault(), navigate(paths.guild(guildId)))}>
+          Back to the guild
+        </a>
+      </p>
+      <div role="tablist" aria-label="Settings sections" class="tabs">
+        {TABS.map(([id, label]) => (
+          <button key={id} role="tab" aria-selected={tab === id} class={tab === id ? 'active' : ''} onClick={() => setTab(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel">
+        {tab === 'overview' && <Overview guild={g} />}
+        {tab === 'roles' && <Roles guildId={guildId} />}
+        {tab === 'overwrites' && <Overwrites guildId={guildId} />}
+        {tab === 'invites' && <Invites guildId={guildId} />}
+        {tab === 'bans' && <Bans guildId={guildId} />}
+      </div>
+    </main>
+  );
+}
+
+function Overview({ guild }: { guild: Guild }) {
+  const [name, setName] = useState(guild.name);
+  const [description, setDescription] = useState(guild.description ?? '');
+  const save = async (ev: Event) => {
+    ev.preventDefault();
+    try {
+      const g = await api.patch<Guild>(`/guilds/${guild.id}`, { name: name.trim(), description });
+      guilds.value = { ...guilds.value, [g.id]: g };
+      notify('Guild saved.', 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  return (
+    <form onSubmit={save}>
+      <label>
+        Name
+        <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <label>
+        Description
+        <textarea maxLength={1024} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+      </label>
+      <button type="submit" class="primary">
+        Save
+      </button>
+    </form>
+  );
+}
+
+function Roles({ guildId }: { guildId: string }) {
+  const list = roles.value[guildId] ?? [];
+  const [selected, setSelected] = useState<string>(guildId);
+  const [newName, setNewName] = useState('');
+  const role = list.find((r) => r.id === selected) ?? list[0];
+  const [draft, setDraft] = useState<bigint>(0n);
+  useEffect(() => setDraft(parsePermissions(role?.permissions)), [role?.id, role?.permissions]);
+
+  const create = async (ev: Event) => {
+    ev.preventDefault();
+    try {
+      const r = await api.post<Role>(`/guilds/${guildId}/roles`, { name: newName.trim(), permissions: '0' });
+      setNewName('');
+      await refreshRoles(guildId);
+      setSelected(r.id);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const save = async () => {
+    if (!role) return;
+    try {
+      await api.patch<Role>(`/guilds/${guildId}/roles/${role.id}`, { permissions: draft.toString() });
+      await refreshRoles(guildId);
+      notify('Role saved.', 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const remove = async () => {
+    if (!role || role.id === guildId || !confirm(`Delete the role ${role.name}?`)) return;
+    try {
+      await api.del(`/guilds/${guildId}/roles/${role.id}`);
+      setSelected(guildId);
+      await refreshRoles(guildId);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+
+  return (
+    <div class="roles">
+      <form onSubmit={create} class="row">
+        <label>
+          New role
+          <input required maxLength={64} value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Create role</button>
+      </form>
+      <label>
+        Role
+        <select value={role?.id} onChange={(e) => setSelected(e.currentTarget.value)}>
+          {[...list].reverse().map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {role && (
+        <fieldset>
+          <legend>Permissions of {role.name}</legend>
+          {PERMISSIONS.map((p) => (
+            <label key={p.bit} class="check">
+              <input type="checkbox" checked={hasBit(draft, p.bit)} onChange={(e) => setDraft(withBit(draft, p.bit, e.currentTarget.checked))} />
+              {p.label}
+            </label>
+          ))}
+          <div class="row">
+            <button class="primary" onClick={() => void save()}>
+              Save permissions
+            </button>
+            {role.id !== guildId && (
+              <button class="danger" onClick={() => void remove()}>
+                Delete role
+              </button>
+            )}
+          </div>
+        </fieldset>
+      )}
+    </div>
+  );
+}
+
+interface Overwrite {
+  target_id: string;
+  type: 'role' | 'member';
+  allow: string;
+  deny: string;
+}
+
+/** Reads a channel's overwrites from its event log, the only place that lists them. */
+async function loadOverwrites(channelId: string): Promise<Record<string, Overwrite>> {
+  const out: Record<string, Overwrite> = {};
+  let after = 0;
+  for (let page = 0; page < 50; page++) {
+    const events = await api.get<{ seq: number; type: string; data: any }[]>(
+      `/channels/${channelId}/events?after_seq=${after}&limit=1000`,
+    );
+    for (const e of events) {
+      if (e.type === 'overwrite_update') out[e.data.target_id] = e.data;
+      else if (e.type === 'overwrite_delete') delete out[e.data.target_id];
+    }
+    if (events.length < 1000) break;
+    after = events[events.length - 1].seq;
+  }
+  return out;
+}
+
+function Overwrites({ guildId }: { guildId: string }) {
+  const chans = guildChannels(guildId);
+  const roleList = roles.value[guildId] ?? [];
+  const [channelId, setChannelId] = useState(chans[0]?.id ?? '');
+  const [roleId, setRoleId] = useState(guildId);
+  const [existing, setExisting] = useState<Record<string, Overwrite>>({});
+  const [allow, setAllow] = useState(0n);
+  const [deny, setDeny] = useState(0n);
+
+  useEffect(() => {
+    if (!channelId) return;
+    loadOverwrites(channelId).then(setExisting, (err) => notify(describeError(err)));
+  }, [channelId]);
+  useEffect(() => {
+    setAllow(parsePermissions(existing[roleId]?.allow));
+    setDeny(parsePermissions(existing[roleId]?.deny));
+  }, [roleId, existing]);
+
+  const setState = (bit: number, state: string) => {
+    setAllow(withBit(allow, bit, state === 'allow'));
+    setDeny(withBit(deny, bit, state === 'deny'));
+  };
+  const save = async () => {
+    try {
+      await api.put(`/channels/${channelId}/permissions/${roleId}`, { type: 'role', allow: allow.toString(), deny: deny.toString() });
+      setExisting({ ...existing, [roleId]: { target_id: roleId, type: 'role', allow: allow.toString(), deny: deny.toString() } });
+      notify('Channel permissions saved.', 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const clear = async () => {
+    try {
+      await api.del(`/channels/${channelId}/permissions/${roleId}`);
+      const next = { ...existing };
+      delete next[roleId];
+      setExisting(next);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+
+  return (
+    <div>
+      <div class="row">
+        <label>
+          Channel
+          <select value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
+            {chans.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Role
+          <select value={roleId} onChange={(e) => setRoleId(e.currentTarget.value)}>
+            {roleList.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name}
+                {existing[r.id] ? ' (has overwrite)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <table class="overwrites">
+        <thead>
+          <tr>
+            <th scope="col">Permission</th>
+            <th scope="col">Setting</th>
+          </tr>
+        </thead>
+        <tbody>
+          {PERMISSIONS.filter((p) => p.bit !== 40).map((p) => {
+            const state = hasBit(allow, p.bit) ? 'allow' : hasBit(deny, p.bit) ? 'deny' : 'inherit';
+            return (
+              <tr key={p.bit}>
+                <td>{p.label}</td>
+                <td>
+                  <select aria-label={`${p.label} for this role`} value={state} onChange={(e) => setState(p.bit, e.currentTarget.value)}>
+                    <option value="inherit">Inherit</option>
+                    <option value="allow">Allow</option>
+                    <option value="deny">Deny</option>
+                  </select>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <div class="row">
+        <button class="primary" onClick={() => void save()} disabled={!channelId}>
+          Save overwrite
+        </button>
+        <button onClick={() => void clear()} disabled={!existing[roleId]}>
+          Remove overwrite
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Invites({ guildId }: { guildId: string }) {
+  const [list, setList] = useState<Invite[] | null>(null);
+  const [error, setError] = useState('');
+  const load = () => api.get<Invite[]>(`/guilds/${guildId}/invites`).then(setList, (err) => setError(describeError(err)));
+  useEffect(() => void load(), [guildId]);
+  const remove = async (code: string) => {
+    try {
+      await api.del(`/invites/${encodeURIComponent(code)}`);
+      await load();
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  if (error) return <p class="error">{error}</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Link</th>
+          <th scope="col">Uses</th>
+          <th scope="col">Expires</th>
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {(list ?? []).map((i) => (
+          <tr key={i.code}>
+            <td>
+              <code>{`${location.origin}${paths.invite(i.code)}`}</code>
+            </td>
+            <td>
+              {i.uses}
+              {i.max_uses ? ` / ${i.max_uses}` : ''}
+            </td>
+            <td>{i.expires_at ? new Date(i.expires_at).toLocaleString() : 'never'}</td>
+            <td>
+              <button class="small danger" onClick={() => void remove(i.code)}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Bans({ guildId }: { guildId: string }) {
+  const [list, setList] = useState<Ban[] | null>(null);
+  const [error, setError] = useState('');
+  const load = () => api.get<Ban[]>(`/guilds/${guildId}/bans`).then(setList, (err) => setError(describeError(err)));
+  useEffect(() => void load(), [guildId]);
+  const unban = async (userId: string) => {
+    try {
+      await api.del(`/guilds/${guildId}/bans/${userId}`);
+      await load();
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  if (error) return <p class="error">{error}</p>;
+  if (list && list.length === 0) return <p class="hint">Nobody is banned. Ban members from the member list.</p>;
+  return (
+    <ul>
+      {(list ?? []).map((b) => (
+        <li key={b.user.id} class="row">
+          <span>
+            {b.user.display_name} (@{b.user.username}){b.reason ? `: ${b.reason}` : ''}
+          </span>
+          <button class="small" onClick={() => void unban(b.user.id)}>
+            Lift ban
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
