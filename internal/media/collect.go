@@ -32,7 +32,7 @@ func (s *Service) Collect(ctx context.Context) (CollectReport, error) {
 	now := s.clock.Now()
 	cutoff := now.Add(-s.opts.GCGrace)
 	var report CollectReport
-	if err := s.collectMedia(ctx, cutoff, now, &report); err != nil {
+	if err := s.collectMedia(ctx, cutoff, &report); err != nil {
 		return report, err
 	}
 	if err := s.collectReleased(ctx, cutoff, now, &report); err != nil {
@@ -44,14 +44,16 @@ func (s *Service) Collect(ctx context.Context) (CollectReport, error) {
 	return report, s.RefreshStoredBytes(ctx)
 }
 
-func (s *Service) collectMedia(ctx context.Context, cutoff, now time.Time, report *CollectReport) error {
+func (s *Service) collectMedia(ctx context.Context, cutoff time.Time, report *CollectReport) error {
 	for {
 		ids, err := s.store.Unreferenced(ctx, cutoff, collectBatch)
 		if err != nil {
 			return fmt.Errorf("collect media: %w", err)
 		}
 		for _, id := range ids {
-			removed, size, err := s.store.Collect(ctx, id, cutoff, now)
+			// The row's grace period is over, so its object is released as
+			// of the cutoff and may go in this same collection.
+			removed, size, err := s.store.Collect(ctx, id, cutoff, cutoff)
 			if err != nil {
 				return fmt.Errorf("collect media %s: %w", id, err)
 			}

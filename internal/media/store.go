@@ -44,7 +44,7 @@ type Store interface {
 	Collect(ctx context.Context, id string, cutoff, at time.Time) (bool, int64, error)
 
 	// ReleasedObjects returns up to limit digests of objects that have
-	// had no references since before cutoff.
+	// had no references since cutoff or earlier.
 	ReleasedObjects(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
 
 	// ClaimObject marks an object as deleting when it has no references,

@@ -100,3 +100,7 @@ func (s *Server) buildMedia(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Media returns the media service, for tests and admin tasks that run
+// inside the server.
+func (s *Server) Media() *media.Service { return s.media }

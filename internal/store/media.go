@@ -231,7 +231,7 @@ func (s *Media) Collect(ctx context.Context, id string, cutoff, at time.Time) (b
 // that stopped midway are included, so the next one finishes them.
 func (s *Media) ReleasedObjects(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
 	rows, err := s.db.queryRead(ctx,
-		`SELECT sha256 FROM media_objects WHERE refs = 0 AND released_at < $1 ORDER BY released_at LIMIT $2`,
+		`SELECT sha256 FROM media_objects WHERE refs = 0 AND released_at <= $1 ORDER BY released_at LIMIT $2`,
 		Millis(cutoff), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find released media objects: %w", err)

@@ -1,0 +1,613 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/openguild/openguild/internal/config"
+	"github.com/openguild/openguild/internal/servertest"
+)
+
+type mediaJSON struct {
+	ID          string `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	CreatedAt   string `json:"created_at"`
+}
+
+// uploadMultipart sends data as the part "file" of a multipart body, with
+// the given part Content-Type, which the server must ignore.
+func uploadMultipart(t *testing.T, s *servertest.Server, tok tokens, filename, partType string, data []byte) *servertest.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	header := make(map[string][]string)
+	header["Content-Disposition"] = []string{fmt.Sprintf(`form-data; name="file"; filename=%q`, filename)}
+	header["Content-Type"] = []string{partType}
+	part, err := mw.CreatePart(header)
+	if err != nil {
+		t.Fatalf("create multipart part: %v", err)
+	}
+	part.Write(data)
+	mw.Close()
+	return s.Do(t, "POST", "/api/v1/media", body.Bytes(),
+		append(bearer(tok.AccessToken), "Content-Type", mw.FormDataContentType())...)
+}
+
+func mustUpload(t *testing.T, s *servertest.Server, tok tokens, filename string, data []byte) mediaJSON {
+	t.Helper()
+	resp := uploadMultipart(t, s, tok, filename, "application/octet-stream", data)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload %s: %d %s", filename, resp.StatusCode, resp.Body)
+	}
+	var m mediaJSON
+	resp.JSON(t, &m)
+	return m
+}
+
+func uploadRaw(t *testing.T, s *servertest.Server, tok tokens, filename, contentType string, data []byte) *servertest.Response {
+	t.Helper()
+	return s.Do(t, "POST", "/api/v1/media?filename="+filename, data,
+		append(bearer(tok.AccessToken), "Content-Type", contentType)...)
+}
+
+func testPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.NRGBA{R: uint8(x), G: uint8(y), B: 200, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatalf("encode PNG: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// pngHeaderOnly is a PNG that declares w × h pixels and carries almost no
+// pixel data: a few hundred bytes that claim gigabytes once decoded.
+func pngHeaderOnly(w, h uint32) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(kind string, data []byte) {
+		binary.Write(&buf, binary.BigEndian, uint32(len(data)))
+		buf.WriteString(kind)
+		buf.Write(data)
+		binary.Write(&buf, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(kind), data...)))
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk("IHDR", ihdr)
+	chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0x00, 0x00})
+	chunk("IEND", nil)
+	return buf.Bytes()
+}
+
+// jpegWithExif is a JPEG whose APP1 segment holds Exif data with a
+// recognisable location marker.
+func jpegWithExif(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h)), nil); err != nil {
+		t.Fatalf("encode JPEG: %v", err)
+	}
+	payload := append([]byte("Exif\x00\x00"), []byte("GPS-LOCATION-MARKER")...)
+	segment := []byte{0xFF, 0xE1, 0, 0}
+	binary.BigEndian.PutUint16(segment[2:], uint16(len(payload)+2))
+	segment = append(segment, payload...)
+	data := buf.Bytes()
+	return append(append(append([]byte{}, data[:2]...), segment...), data[2:]...)
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func TestMediaUploadAndVisibility(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		c := newChat(t, s)
+		register(t, s, "outsider")
+		outsider := login(t, s, "outsider", "d")
+		data := testPNG(t, 120, 80)
+
+		m := mustUpload(t, s, c.owner, "holiday.png", data)
+		if m.ContentType != "image/png" || m.Size != int64(len(data)) || m.SHA256 != sha256Hex(data) ||
+			m.Width != 120 || m.Height != 80 || m.Filename != "holiday.png" {
+			t.Fatalf("upload = %+v", m)
+		}
+
+		path := "/api/v1/media/" + m.ID
+		resp := s.Do(t, "GET", path, nil, bearer(c.owner.AccessToken)...)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(resp.Body, data) {
+			t.Fatalf("uploader download: %d, %d bytes", resp.StatusCode, len(resp.Body))
+		}
+		wantHeaders := map[string]string{
+			"Content-Type":            "image/png",
+			"Content-Security-Policy": "default-src 'none'; sandbox",
+			"X-Content-Type-Options":  "nosniff",
+			"Cache-Control":           "private, no-cache",
+			"Etag":                    `"` + m.SHA256 + `"`,
+			"Content-Disposition":     "inline; filename=holiday.png",
+		}
+		for name, want := range wantHeaders {
+			if got := resp.Header.Get(name); got != want {
+				t.Errorf("header %s = %q, want %q", name, got, want)
+			}
+		}
+		if resp := s.Do(t, "GET", path, nil, append(bearer(c.owner.AccessToken), "If-None-Match", `"`+m.SHA256+`"`)...); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: status %d, want 304", resp.StatusCode)
+		}
+		if resp := s.Do(t, "GET", path, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("no token: status %d, want 401", resp.StatusCode)
+		}
+
+		// Unattached media is the uploader's alone.
+		expectStatus(t, "member before attach", s.Do(t, "GET", path, nil, bearer(c.member.AccessToken)...), 404, "not_found")
+
+		sent := c.send(t, c.owner, map[string]any{"content": "look", "attachment_ids": []string{m.ID}})
+		if sent.StatusCode != http.StatusCreated {
+			t.Fatalf("send with attachment: %d %s", sent.StatusCode, sent.Body)
+		}
+		var msg struct {
+			Attachments []mediaJSON `json:"attachments"`
+		}
+		sent.JSON(t, &msg)
+		if len(msg.Attachments) != 1 || msg.Attachments[0] != m {
+			t.Fatalf("message attachments = %+v, want [%+v]", msg.Attachments, m)
+		}
+		var history []struct {
+			Attachments []mediaJSON `json:"attachments"`
+		}
+		s.Do(t, "GET", "/api/v1/channels/"+c.channel+"/messages", nil, bearer(c.member.AccessToken)...).JSON(t, &history)
+		if len(history) == 0 || len(history[len(history)-1].Attachments) != 1 {
+			t.Errorf("history does not carry the attachment: %+v", history)
+		}
+
+		if resp := s.Do(t, "GET", path, nil, bearer(c.member.AccessToken)...); resp.StatusCode != http.StatusOK {
+			t.Errorf("member after attach: status %d, want 200", resp.StatusCode)
+		}
+		expectStatus(t, "outsider", s.Do(t, "GET", path, nil, bearer(outsider.AccessToken)...), 404, "not_found")
+		expectStatus(t, "unknown id", s.Do(t, "GET", "/api/v1/media/nope", nil, bearer(c.owner.AccessToken)...), 404, "not_found")
+
+		// Attaching someone else's upload is refused as if it did not exist.
+		resp = c.send(t, c.member, map[string]any{"content": "mine now", "attachment_ids": []string{m.ID}})
+		expectStatus(t, "attach another user's media", resp, 400, "validation_error")
+	})
+}
+
+func TestMediaAttachmentRules(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(generousLimits))
+	c := newChat(t, s)
+	m := mustUpload(t, s, c.owner, "a.txt", []byte("hello"))
+
+	resp := c.send(t, c.owner, map[string]any{"attachment_ids": []string{m.ID}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("attachments without content: %d %s", resp.StatusCode, resp.Body)
+	}
+	expectStatus(t, "no content, no attachments", c.send(t, c.owner, map[string]any{"content": " "}), 400, "validation_error")
+	expectStatus(t, "repeated id", c.send(t, c.owner, map[string]any{"content": "x", "attachment_ids": []string{m.ID, m.ID}}), 400, "validation_error")
+	ids := make([]string, 11)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%d", i)
+	}
+	expectStatus(t, "eleven ids", c.send(t, c.owner, map[string]any{"content": "x", "attachment_ids": ids}), 400, "validation_error")
+
+	// Without ATTACH_FILES (the @everyone role loses it), files are refused.
+	everyone := s.Do(t, "PATCH", "/api/v1/guilds/"+c.guild+"/roles/"+c.guild, map[string]string{"permissions": "7"}, bearer(c.owner.AccessToken)...)
+	if everyone.StatusCode != http.StatusOK {
+		t.Fatalf("restrict @everyone: %d %s", everyone.StatusCode, everyone.Body)
+	}
+	mm := mustUpload(t, s, c.member, "b.txt", []byte("member file"))
+	expectStatus(t, "without ATTACH_FILES", c.send(t, c.member, map[string]any{"content": "x", "attachment_ids": []string{mm.ID}}), 403, "forbidden")
+}
+
+func TestMediaServedSafely(t *testing.T) {
+	s := servertest.Start(t)
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+
+	gifJS := func() []byte {
+		var buf bytes.Buffer
+		gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 2, 2), []color.Color{color.Black, color.White}), nil)
+		return append(buf.Bytes(), []byte("/*\n*/=1;alert(document.cookie)//")...)
+	}()
+	tests := []struct {
+		name, filename, claimed string
+		data                    []byte
+		wantType                string // sniffed, as the API reports it
+		wantServed              string
+		wantDisposition         string
+	}{
+		{"html claiming png", "page.png", "image/png", []byte("<html><script>alert(1)</script></html>"),
+			"text/html; charset=utf-8", "application/octet-stream", "attachment; filename=page.png"},
+		{"svg with script", "logo.svg", "image/svg+xml",
+			[]byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`),
+			"text/xml; charset=utf-8", "application/octet-stream", "attachment; filename=logo.svg"},
+		{"pdf", "doc.pdf", "application/pdf", []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"),
+			"application/pdf", "application/octet-stream", "attachment; filename=doc.pdf"},
+		{"polyglot gif and script", "cat.gif", "text/javascript", gifJS,
+			"image/gif", "image/gif", "inline; filename=cat.gif"},
+		{"empty file", "empty.bin", "text/plain", nil,
+			"application/octet-stream", "application/octet-stream", "attachment; filename=empty.bin"},
+		{"path in name", "../../etc/passwd", "text/plain", []byte("root:x:0:0"),
+			"text/plain; charset=utf-8", "application/octet-stream", "attachment; filename=passwd"},
+		{"nul and controls in name", "a\x00b\x07c.txt", "text/plain", []byte("x"),
+			"text/plain; charset=utf-8", "application/octet-stream", "attachment; filename=abc.txt"},
+		{"long name", strings.Repeat("n", 2000) + ".txt", "text/plain", []byte("y"),
+			"text/plain; charset=utf-8", "application/octet-stream",
+			"attachment; filename=" + strings.Repeat("n", 251) + ".txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := uploadMultipart(t, s, tok, tt.filename, tt.claimed, tt.data)
+			if strings.ContainsFunc(tt.filename, unicode.IsControl) {
+				// A multipart header cannot carry control characters.
+				resp = uploadRaw(t, s, tok, url.QueryEscape(tt.filename), tt.claimed, tt.data)
+			}
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("upload: %d %s", resp.StatusCode, resp.Body)
+			}
+			var m mediaJSON
+			resp.JSON(t, &m)
+			if m.ContentType != tt.wantType || m.Size != int64(len(tt.data)) {
+				t.Errorf("upload = %+v, want type %q size %d", m, tt.wantType, len(tt.data))
+			}
+			got := s.Do(t, "GET", "/api/v1/media/"+m.ID, nil, bearer(tok.AccessToken)...)
+			if got.StatusCode != http.StatusOK || !bytes.Equal(got.Body, tt.data) {
+				t.Fatalf("download: %d, body %q", got.StatusCode, got.Body)
+			}
+			if v := got.Header.Get("Content-Type"); v != tt.wantServed {
+				t.Errorf("Content-Type = %q, want %q", v, tt.wantServed)
+			}
+			if v := got.Header.Get("Content-Disposition"); v != tt.wantDisposition {
+				t.Errorf("Content-Disposition = %q, want %q", v, tt.wantDisposition)
+			}
+			if v := got.Header.Get("X-Content-Type-Options"); v != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q", v)
+			}
+		})
+	}
+}
+
+func TestMediaRanges(t *testing.T) {
+	s := servertest.Start(t)
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	data := []byte("0123456789abcdefghij")
+	m := mustUpload(t, s, tok, "r.bin", data)
+	path := "/api/v1/media/" + m.ID
+	etag := `"` + m.SHA256 + `"`
+
+	tests := []struct {
+		name         string
+		headers      []string
+		status       int
+		body         string
+		contentRange string
+	}{
+		{"first bytes", []string{"Range", "bytes=0-4"}, 206, "01234", "bytes 0-4/20"},
+		{"open end", []string{"Range", "bytes=15-"}, 206, "fghij", "bytes 15-19/20"},
+		{"suffix", []string{"Range", "bytes=-3"}, 206, "hij", "bytes 17-19/20"},
+		{"end past the file", []string{"Range", "bytes=18-100"}, 206, "ij", "bytes 18-19/20"},
+		{"start past the end", []string{"Range", "bytes=20-"}, 416, "", "bytes */20"},
+		{"many ranges", []string{"Range", "bytes=0-1,3-4,6-7"}, 200, string(data), ""},
+		{"malformed", []string{"Range", "bytes=x-y"}, 200, string(data), ""},
+		{"stale If-Range", []string{"Range", "bytes=0-1", "If-Range", `"old"`}, 200, string(data), ""},
+		{"matching If-Range", []string{"Range", "bytes=0-1", "If-Range", etag}, 206, "01", "bytes 0-1/20"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := s.Do(t, "GET", path, nil, append(bearer(tok.AccessToken), tt.headers...)...)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if tt.status != 416 && string(resp.Body) != tt.body {
+				t.Errorf("body %q, want %q", resp.Body, tt.body)
+			}
+			if tt.status == 416 && resp.ErrorCode() != "range_not_satisfiable" {
+				t.Errorf("416 code %q", resp.ErrorCode())
+			}
+			if got := resp.Header.Get("Content-Range"); got != tt.contentRange {
+				t.Errorf("Content-Range %q, want %q", got, tt.contentRange)
+			}
+		})
+	}
+}
+
+func TestMediaUploadLimits(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) {
+		c.Media.MaxUploadBytes = 100 << 10
+		c.Media.QuotaBytes = 250 << 10
+		c.Media.UploadsPerUser = config.Rate{Requests: 8, Window: time.Minute}
+	}))
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	filled := func(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
+
+	expectStatus(t, "over the cap", uploadRaw(t, s, tok, "big", "application/octet-stream", filled('a', 100<<10+1)), 413, "payload_too_large")
+	expectStatus(t, "over the cap, multipart", uploadMultipart(t, s, tok, "big", "text/plain", filled('a', 100<<10+1)), 413, "payload_too_large")
+	if resp := uploadRaw(t, s, tok, "exact", "application/octet-stream", filled('b', 100<<10)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload at the cap: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp := uploadRaw(t, s, tok, "second", "application/octet-stream", filled('c', 100<<10)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("second upload: %d %s", resp.StatusCode, resp.Body)
+	}
+	expectStatus(t, "over quota", uploadRaw(t, s, tok, "third", "application/octet-stream", filled('d', 60<<10)), 413, "quota_exceeded")
+	expectStatus(t, "no file part", s.Do(t, "POST", "/api/v1/media", "--x\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nv\r\n--x--\r\n",
+		append(bearer(tok.AccessToken), "Content-Type", "multipart/form-data; boundary=x")...), 400, "invalid_upload")
+	expectStatus(t, "multipart cut short", s.Do(t, "POST", "/api/v1/media", "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nhalf a fi",
+		append(bearer(tok.AccessToken), "Content-Type", "multipart/form-data; boundary=x")...), 400, "upload_incomplete")
+
+	// Eight uploads a minute: seven were admitted above, refused ones
+	// included, so the next is the eighth and the one after is refused.
+	uploadRaw(t, s, tok, "small", "text/plain", []byte("s"))
+	resp := uploadRaw(t, s, tok, "small", "text/plain", []byte("t"))
+	expectStatus(t, "upload rate", resp, 429, "rate_limited")
+
+	// Nothing of the refused uploads was kept: two objects, no spool files.
+	if n := countFiles(t, s.Config.DataDir+"/media/sha256"); n != 3 {
+		t.Errorf("%d stored objects, want 3", n)
+	}
+	if n := countFiles(t, s.Config.DataDir+"/spool"); n != 0 {
+		t.Errorf("%d spool files left", n)
+	}
+	metrics := string(s.DoMetrics(t, "GET", "/metrics").Body)
+	for _, want := range []string{
+		`openguild_media_upload_rejections_total{reason="too_large"} 2`,
+		`openguild_media_upload_rejections_total{reason="quota"} 1`,
+		`openguild_media_upload_rejections_total{reason="rate_limited"} 1`,
+		`openguild_media_uploads_total 3`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestThumbnails(t *testing.T) {
+	s := servertest.Start(t)
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	thumb := func(id, query string) *servertest.Response {
+		return s.Do(t, "GET", "/api/v1/media/"+id+"/thumbnail"+query, nil, bearer(tok.AccessToken)...)
+	}
+	decode := func(resp *servertest.Response) image.Image {
+		t.Helper()
+		img, _, err := image.Decode(bytes.NewReader(resp.Body))
+		if err != nil {
+			t.Fatalf("decode thumbnail: %v (status %d, %s)", err, resp.StatusCode, resp.Body)
+		}
+		return img
+	}
+
+	wide := mustUpload(t, s, tok, "wide.png", testPNG(t, 1000, 500))
+	tests := []struct {
+		query string
+		w, h  int
+	}{
+		{"?width=256&height=256", 256, 128},
+		{"?width=300&height=300", 256, 128}, // clamped to 256
+		{"?width=64&height=800", 64, 32},
+		{"", 256, 128},
+		{"?width=5000&height=5000", 800, 400},
+	}
+	for _, tt := range tests {
+		resp := thumb(wide.ID, tt.query)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("thumbnail%s: %d %s", tt.query, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if b := decode(resp).Bounds(); b.Dx() != tt.w || b.Dy() != tt.h {
+			t.Errorf("thumbnail%s is %dx%d, want %dx%d", tt.query, b.Dx(), b.Dy(), tt.w, tt.h)
+		}
+	}
+
+	small := mustUpload(t, s, tok, "small.png", testPNG(t, 40, 20))
+	if b := decode(thumb(small.ID, "?width=800&height=800")).Bounds(); b.Dx() != 40 || b.Dy() != 20 {
+		t.Errorf("small image thumbnail is %v, want it never scaled up", b)
+	}
+
+	photo := mustUpload(t, s, tok, "photo.jpg", jpegWithExif(t, 300, 200))
+	resp := thumb(photo.ID, "?width=64&height=64")
+	if resp.Header.Get("Content-Type") != "image/jpeg" || bytes.Contains(resp.Body, []byte("GPS-LOCATION-MARKER")) || bytes.Contains(resp.Body, []byte("Exif")) {
+		t.Errorf("JPEG thumbnail: type %q, carries Exif: %v", resp.Header.Get("Content-Type"), bytes.Contains(resp.Body, []byte("Exif")))
+	}
+
+	full := testPNG(t, 50, 50)
+	bad := map[string][]byte{
+		"text":        []byte("just words"),
+		"truncated":   full[:len(full)/2],
+		"corrupt":     append(append([]byte{}, full[:40]...), bytes.Repeat([]byte{0xEE}, 200)...),
+		"bomb":        pngHeaderOnly(20000, 20000),
+		"corrupt gif": []byte("GIF89a\x10\x00\x10\x00\x00\x00\x00garbage"),
+	}
+	for name, data := range bad {
+		m := mustUpload(t, s, tok, name, data)
+		expectStatus(t, "thumbnail of "+name, thumb(m.ID, "?width=64&height=64"), 422, "invalid_image")
+		if resp := s.Do(t, "GET", "/api/v1/media/"+m.ID, nil, bearer(tok.AccessToken)...); resp.StatusCode != 200 || !bytes.Equal(resp.Body, data) {
+			t.Errorf("%s: download after a refused thumbnail: %d", name, resp.StatusCode)
+		}
+		if name == "bomb" && (m.Width != 20000 || m.Height != 20000) {
+			t.Errorf("bomb recorded as %dx%d", m.Width, m.Height)
+		}
+	}
+	expectStatus(t, "bad width", thumb(wide.ID, "?width=abc"), 400, "validation_error")
+}
+
+func TestDeleteMedia(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		c := newChat(t, s)
+		m := mustUpload(t, s, c.owner, "f.txt", []byte("file"))
+		path := "/api/v1/media/" + m.ID
+
+		expectStatus(t, "delete by a user who cannot see it", s.Do(t, "DELETE", path, nil, bearer(c.member.AccessToken)...), 404, "not_found")
+		sent := c.send(t, c.owner, map[string]any{"content": "f", "attachment_ids": []string{m.ID}})
+		var msg messageJSON
+		sent.JSON(t, &msg)
+		expectStatus(t, "delete by a viewer", s.Do(t, "DELETE", path, nil, bearer(c.member.AccessToken)...), 403, "forbidden")
+		expectStatus(t, "delete while attached", s.Do(t, "DELETE", path, nil, bearer(c.owner.AccessToken)...), 409, "media_in_use")
+
+		if resp := s.Do(t, "DELETE", "/api/v1/channels/"+c.channel+"/messages/"+msg.ID, nil, bearer(c.owner.AccessToken)...); resp.StatusCode != 204 {
+			t.Fatalf("delete message: %d", resp.StatusCode)
+		}
+		expectStatus(t, "member after the message went", s.Do(t, "GET", path, nil, bearer(c.member.AccessToken)...), 404, "not_found")
+		if resp := s.Do(t, "DELETE", path, nil, bearer(c.owner.AccessToken)...); resp.StatusCode != 204 {
+			t.Fatalf("delete after the message went: %d %s", resp.StatusCode, resp.Body)
+		}
+		expectStatus(t, "get deleted", s.Do(t, "GET", path, nil, bearer(c.owner.AccessToken)...), 404, "not_found")
+	})
+}
+
+func TestPrivateDMAttachment(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(generousLimits))
+	a, b := register(t, s, "alice"), register(t, s, "bob")
+	_ = a
+	register(t, s, "carol")
+	alice, bob, carol := login(t, s, "alice", "d"), login(t, s, "bob", "d"), login(t, s, "carol", "d")
+
+	var dm struct {
+		ID string `json:"id"`
+	}
+	s.Do(t, "POST", "/api/v1/dms", map[string]any{"recipient_ids": []string{b}}, bearer(alice.AccessToken)...).JSON(t, &dm)
+	m := mustUpload(t, s, alice, "secret.png", testPNG(t, 10, 10))
+	resp := s.Do(t, "POST", "/api/v1/channels/"+dm.ID+"/messages", map[string]any{"attachment_ids": []string{m.ID}}, bearer(alice.AccessToken)...)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("send in DM: %d %s", resp.StatusCode, resp.Body)
+	}
+	for _, path := range []string{"/api/v1/media/" + m.ID, "/api/v1/media/" + m.ID + "/thumbnail?width=64&height=64"} {
+		if resp := s.Do(t, "GET", path, nil, bearer(bob.AccessToken)...); resp.StatusCode != 200 {
+			t.Errorf("recipient %s: %d", path, resp.StatusCode)
+		}
+		expectStatus(t, "third user "+path, s.Do(t, "GET", path, nil, bearer(carol.AccessToken)...), 404, "not_found")
+	}
+}
+
+// countFiles counts the regular files under dir; a missing dir has none.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return filepath.SkipDir
+		}
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk %s: %v", dir, err)
+	}
+	return n
+}
+
+func TestMediaCollection(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		c := newChat(t, s)
+		sendWith := func(tok tokens, id string) messageJSON {
+			t.Helper()
+			resp := c.send(t, tok, map[string]any{"attachment_ids": []string{id}})
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("send: %d %s", resp.StatusCode, resp.Body)
+			}
+			var m messageJSON
+			resp.JSON(t, &m)
+			return m
+		}
+
+		abandoned := mustUpload(t, s, c.owner, "abandoned.txt", []byte("nobody attached me"))
+		kept := mustUpload(t, s, c.owner, "kept.txt", []byte("attached to a live message"))
+		sendWith(c.owner, kept.ID)
+		gone := mustUpload(t, s, c.owner, "gone.png", testPNG(t, 30, 30))
+		if resp := s.Do(t, "GET", "/api/v1/media/"+gone.ID+"/thumbnail", nil, bearer(c.owner.AccessToken)...); resp.StatusCode != 200 {
+			t.Fatalf("thumbnail: %d", resp.StatusCode)
+		}
+		goneMsg := sendWith(c.owner, gone.ID)
+		s.Do(t, "DELETE", "/api/v1/channels/"+c.channel+"/messages/"+goneMsg.ID, nil, bearer(c.owner.AccessToken)...)
+
+		// The same bytes from two users are stored once; one deleting its
+		// copy leaves the other's.
+		shared := []byte("the same bytes twice")
+		ownerCopy := mustUpload(t, s, c.owner, "a.txt", shared)
+		sendWith(c.owner, ownerCopy.ID)
+		memberCopy := mustUpload(t, s, c.member, "b.txt", shared)
+		if resp := s.Do(t, "DELETE", "/api/v1/media/"+memberCopy.ID, nil, bearer(c.member.AccessToken)...); resp.StatusCode != 204 {
+			t.Fatalf("delete member copy: %d", resp.StatusCode)
+		}
+
+		objects := s.Config.DataDir + "/media/sha256"
+		if n := countFiles(t, objects); n != 4 {
+			t.Fatalf("%d objects before collection, want 4", n)
+		}
+		orphan := filepath.Join(objects, "00", strings.Repeat("0", 64))
+		os.MkdirAll(filepath.Dir(orphan), 0o700)
+		os.WriteFile(orphan, []byte("left by a failed upload"), 0o600)
+
+		// Within the grace period nothing goes.
+		report, err := s.Server().Media().Collect(t.Context())
+		if err != nil || report.Media != 0 || report.Objects != 0 {
+			t.Fatalf("collection within grace: %+v, %v", report, err)
+		}
+
+		s.Clock.Advance(25 * time.Hour)
+		c.owner, c.member = login(t, s, "owner", "d"), login(t, s, "member", "d")
+		report, err = s.Server().Media().Collect(t.Context())
+		if err != nil {
+			t.Fatalf("collect: %v", err)
+		}
+		if report.Media != 2 || report.Objects != 3 || report.Thumbnails != 1 {
+			t.Errorf("report %+v, want 2 media, 3 objects (2 released, 1 orphan), 1 thumbnail", report)
+		}
+		for _, m := range []mediaJSON{abandoned, gone} {
+			expectStatus(t, "collected "+m.Filename, s.Do(t, "GET", "/api/v1/media/"+m.ID, nil, bearer(c.owner.AccessToken)...), 404, "not_found")
+		}
+		for _, m := range []mediaJSON{kept, ownerCopy} {
+			if resp := s.Do(t, "GET", "/api/v1/media/"+m.ID, nil, bearer(c.member.AccessToken)...); resp.StatusCode != 200 {
+				t.Errorf("kept %s: %d", m.Filename, resp.StatusCode)
+			}
+		}
+		if n := countFiles(t, objects); n != 2 {
+			t.Errorf("%d objects after collection, want 2", n)
+		}
+		if n := countFiles(t, s.Config.DataDir+"/media/thumbnails"); n != 0 {
+			t.Errorf("%d thumbnails after collection, want 0", n)
+		}
+
+		// Bytes whose object was collected can be uploaded again.
+		again := mustUpload(t, s, c.owner, "again.txt", []byte("nobody attached me"))
+		if resp := s.Do(t, "GET", "/api/v1/media/"+again.ID, nil, bearer(c.owner.AccessToken)...); string(resp.Body) != "nobody attached me" {
+			t.Errorf("re-upload after collection: %d %q", resp.StatusCode, resp.Body)
+		}
+	})
+}
