@@ -164,6 +164,55 @@ test('two users chat through the web client', async (t) => {
     assert.deepEqual(bob.record.dialogs.filter((d) => d.startsWith('alert')), []);
   });
 
+  await t.test('an uploaded photo loses its location and shows as a thumbnail', async () => {
+    // Draw a JPEG in the page, then put an Exif segment with a GPS tag in
+    // front of its data, as a phone camera would.
+    const jpeg = Buffer.from(
+      await alice.page.evaluate(async () => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 320;
+        canvas.height = 200;
+        const ctx = canvas.getContext('2d');
+        ctx.fillStyle = '#3a7';
+        ctx.fillRect(0, 0, 320, 200);
+        ctx.fillStyle = '#fff';
+        ctx.fillRect(40, 40, 120, 80);
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
+        return [...new Uint8Array(await blob.arrayBuffer())];
+      }),
+    );
+    const exifPayload = Buffer.concat([Buffer.from('Exif\0\0'), Buffer.from('GPSLatitude 52.3702 GPSLongitude 4.8952')]);
+    const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (exifPayload.length + 2) >> 8, (exifPayload.length + 2) & 0xff]), exifPayload]);
+    const photo = Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+
+    await alice.page.locator('.composer input[type=file]').setInputFiles([
+      { name: 'holiday.jpg', mimeType: 'image/jpeg', buffer: photo },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('plain notes\n') },
+    ]);
+    await alice.page.locator('.uploads progress').first().waitFor(WAIT);
+    await shot(alice.page, '04-uploading');
+    await alice.page.locator('.composer .send:not([disabled])').waitFor(WAIT);
+    await send(alice.page, 'photo from the trip');
+
+    const onBob = messageWith(bob.page, 'photo from the trip');
+    const thumb = onBob.locator('img.thumbnail');
+    await thumb.waitFor(WAIT);
+    assert.match(await thumb.getAttribute('src'), /^blob:/);
+    await bob.page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle(), WAIT);
+    await onBob.getByRole('link', { name: 'notes.txt' }).waitFor(WAIT);
+    assert.equal(await onBob.locator('img').count(), 1, 'only the image gets a preview');
+    await shot(bob.page, '04-thumbnail');
+
+    // The stored original has no Exif segment left.
+    const href = await onBob.getByRole('link', { name: 'holiday.jpg' }).getAttribute('href');
+    const stored = JSON.parse(await alice.page.evaluate(() => localStorage.getItem('openguild.tokens')));
+    const resp = await fetch(`${server.url}${href}`, { headers: { Authorization: `Bearer ${stored.access_token}` } });
+    assert.equal(resp.status, 200);
+    const original = Buffer.from(await resp.arrayBuffer());
+    assert.equal(original.includes(Buffer.from('GPSLatitude')), false, 'the GPS tag reached the server');
+    assert.deepEqual(original, jpeg, 'the upload differs from the photo without its Exif segment');
+  });
+
   await t.test('reconnects after a network cut without losing or repeating messages', async () => {
     alice.record.expect = (text) => NETWORK_ERROR.test(text);
     await proxy.cut();
