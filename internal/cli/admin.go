@@ -37,6 +37,7 @@ Commands:
   unban user USER_ID
   unban ip CIDR
   bans list
+  media gc
 
 Admin commands work on the configured database while the server runs;
 a running server picks up their changes within 5 seconds.`
@@ -67,6 +68,8 @@ func runAdmin(ctx context.Context, env Env, args []string) error {
 		return adminUnban(ctx, env, args[1], args[2], args[3:])
 	case args[0] == "bans" && len(args) > 1 && args[1] == "list":
 		return adminListBans(ctx, env, args[2:])
+	case args[0] == "media" && len(args) > 1 && args[1] == "gc":
+		return adminCollectMedia(ctx, env, args[2:])
 	default:
 		return usagef("unknown admin command %q\n%s", args[0], adminUsage)
 	}

@@ -611,3 +611,60 @@ func TestMediaCollection(t *testing.T) {
 		}
 	})
 }
+
+func TestMediaOnS3(t *testing.T) {
+	s := servertest.Start(t, servertest.WithS3Media(t))
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	data := testPNG(t, 400, 100)
+
+	m := mustUpload(t, s, tok, "wide.png", data)
+	path := "/api/v1/media/" + m.ID
+	if resp := s.Do(t, "GET", path, nil, bearer(tok.AccessToken)...); !bytes.Equal(resp.Body, data) {
+		t.Fatalf("download from S3: %d, %d bytes", resp.StatusCode, len(resp.Body))
+	}
+	if resp := s.Do(t, "GET", path, nil, append(bearer(tok.AccessToken), "Range", "bytes=1-3")...); resp.StatusCode != 206 || !bytes.Equal(resp.Body, data[1:4]) {
+		t.Errorf("range from S3: %d %q", resp.StatusCode, resp.Body)
+	}
+	resp := s.Do(t, "GET", path+"/thumbnail?width=64&height=64", nil, bearer(tok.AccessToken)...)
+	if img, _, err := image.Decode(bytes.NewReader(resp.Body)); err != nil || img.Bounds().Dx() != 64 || img.Bounds().Dy() != 16 {
+		t.Errorf("thumbnail from S3: %d, %v", resp.StatusCode, err)
+	}
+
+	if resp := s.Do(t, "DELETE", path, nil, bearer(tok.AccessToken)...); resp.StatusCode != 204 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	s.Clock.Advance(25 * time.Hour)
+	report, err := s.Server().Media().Collect(t.Context())
+	if err != nil || report.Objects != 1 || report.Thumbnails != 1 {
+		t.Errorf("collection on S3: %+v, %v; want the object and its thumbnail removed", report, err)
+	}
+	again := mustUpload(t, s, login(t, s, "uploader", "d"), "again.png", data)
+	if again.SHA256 != m.SHA256 {
+		t.Errorf("re-upload digest %s, want %s", again.SHA256, m.SHA256)
+	}
+}
+
+func TestAdminMediaGC(t *testing.T) {
+	s := servertest.Start(t)
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	fresh := mustUpload(t, s, tok, "fresh.txt", []byte("uploaded just now"))
+
+	orphan := filepath.Join(s.Config.DataDir, "media", "sha256", "00", strings.Repeat("0", 64))
+	os.MkdirAll(filepath.Dir(orphan), 0o700)
+	os.WriteFile(orphan, []byte("left by a failed upload"), 0o600)
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(orphan, old, old)
+
+	out := adminCommand(t, s, "", "admin", "media", "gc")
+	if !strings.Contains(out, "removed 0 unreferenced media (0 bytes), 1 stored objects") {
+		t.Errorf("media gc printed %q", out)
+	}
+	if _, err := os.Stat(orphan); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("orphan object still there: %v", err)
+	}
+	if resp := s.Do(t, "GET", "/api/v1/media/"+fresh.ID, nil, bearer(tok.AccessToken)...); resp.StatusCode != 200 {
+		t.Errorf("fresh upload after gc: %d", resp.StatusCode)
+	}
+}

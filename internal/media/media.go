@@ -54,8 +54,8 @@ type Channels interface {
 // Clock supplies the current time.
 type Clock interface{ Now() time.Time }
 
-// Options configures a Service. Objects, Store, Channels and SpoolDir are
-// required.
+// Options configures a Service. Objects and Store are required; Channels
+// is required to serve downloads and SpoolDir to take uploads.
 type Options struct {
 	Objects  objectstore.Store
 	Store    Store
@@ -65,7 +65,8 @@ type Options struct {
 	Logger   *slog.Logger
 
 	// SpoolDir holds uploads while they arrive. The service owns it and
-	// empties it at start.
+	// empties it at start. A service without one, such as the one an
+	// admin command builds to collect, refuses uploads.
 	SpoolDir string
 
 	MaxUploadBytes    int64         // default 25 MiB
@@ -95,7 +96,8 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// New returns a Service, creating and emptying the spool directory.
+// New returns a Service, creating and emptying the spool directory if
+// one is set.
 func New(opts Options) (*Service, error) {
 	if opts.MaxUploadBytes == 0 {
 		opts.MaxUploadBytes = 25 << 20
@@ -118,8 +120,10 @@ func New(opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := resetSpool(opts.SpoolDir); err != nil {
-		return nil, err
+	if opts.SpoolDir != "" {
+		if err := resetSpool(opts.SpoolDir); err != nil {
+			return nil, err
+		}
 	}
 	return &Service{
 		objects: opts.Objects, store: opts.Store, channels: opts.Channels,

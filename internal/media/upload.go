@@ -131,6 +131,9 @@ type spoolFile struct {
 // spool copies r to a new file in the spool directory, at most one byte
 // past the size cap.
 func (s *Service) spool(r io.Reader) (*spoolFile, error) {
+	if s.spoolDir == "" {
+		return nil, errors.New("take upload: this media service has no spool directory")
+	}
 	f, err := os.CreateTemp(s.spoolDir, "upload-*")
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
@@ -204,9 +207,6 @@ func (sp *spoolFile) remove() {
 // resetSpool creates the spool directory and removes files that a stopped
 // process left in it.
 func resetSpool(dir string) error {
-	if dir == "" {
-		return errors.New("open media service: spool directory is empty")
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create spool directory: %w", err)
 	}

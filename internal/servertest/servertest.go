@@ -7,10 +7,14 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -260,5 +264,28 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WithS3Media stores media in a new bucket of the S3-compatible server
+// that OPENGUILD_TEST_S3_ENDPOINT names (a URL such as
+// http://127.0.0.1:7070), with the keys in OPENGUILD_TEST_S3_ACCESS_KEY
+// and OPENGUILD_TEST_S3_SECRET_KEY. It skips the test when the endpoint
+// is unset.
+func WithS3Media(t testing.TB) Option {
+	raw := storetest.SkipUnlessConfigured(t, "OPENGUILD_TEST_S3_ENDPOINT", "http://127.0.0.1:7070")
+	endpoint, err := url.Parse(raw)
+	if err != nil || endpoint.Host == "" || (endpoint.Scheme != "http" && endpoint.Scheme != "https") {
+		t.Fatalf("OPENGUILD_TEST_S3_ENDPOINT=%q is not a URL such as http://127.0.0.1:7070", raw)
+	}
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	return func(c *config.Config) {
+		c.Media.Backend = config.MediaBackendS3
+		c.Media.S3 = config.MediaS3{
+			Endpoint: endpoint.Host, Region: "us-east-1", Bucket: "openguild-test-" + hex.EncodeToString(suffix),
+			AccessKey: os.Getenv("OPENGUILD_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("OPENGUILD_TEST_S3_SECRET_KEY"),
+			UseTLS: endpoint.Scheme == "https", PathStyle: true, CreateBucket: true,
+		}
 	}
 }
