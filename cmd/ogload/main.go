@@ -52,6 +52,12 @@
 // deliveries/s. ogload runs the sender and every subscriber, so on a
 // small machine its own parsing adds to the latency it reports.
 //
+// media measures file uploads and downloads. Each of -concurrency users
+// (default 1) uploads -rounds files (default 5) of -size bytes (default
+// 10 MiB) as raw bodies, each followed by its download. It reports the
+// median rate of single uploads and downloads in MB/s, the total rate,
+// and the server's peak RSS.
+//
 // Run ogload SCENARIO -h for every flag of a scenario.
 //
 // # Server flags
@@ -66,6 +72,7 @@
 //	ingest   --limits-register-per-ip 1000000/1m --limits-login-per-ip 1000000/1m \
 //	         --limits-message-per-user 1000000/10s --limits-message-per-ip 1000000/10s
 //	history  the same flags as ingest
+//	media    --limits-register-per-ip 1000000/1m --limits-login-per-ip 1000000/1m
 //
 // The gateway scenarios hold one socket per connection on each side and
 // open every connection from one IP. ogload raises its own open file
@@ -124,7 +131,7 @@ const serverFlags = "--limits-register-per-ip 1000000/1m --limits-login-per-ip 1
 	"--limits-message-per-user 1000000/10s --limits-message-per-ip 1000000/10s"
 
 // scenarioNames lists the scenarios for error messages.
-const scenarioNames = "login, ingest, history, connections or fanout"
+const scenarioNames = "login, ingest, history, connections, fanout or media"
 
 // options are the flags shared by every scenario.
 type options struct {
@@ -160,6 +167,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runConnections(ctx, opts, rest, stdout, stderr)
 	case "fanout":
 		return runFanout(ctx, opts, rest, stdout, stderr)
+	case "media":
+		return runMedia(ctx, opts, rest, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown scenario %q: expected %s", scenario, scenarioNames)
 	}

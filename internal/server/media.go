@@ -25,6 +25,7 @@ func OpenObjectStore(ctx context.Context, cfg config.Config) (objectstore.Store,
 			Endpoint: s3.Endpoint, Region: s3.Region, Bucket: s3.Bucket,
 			AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
 			UseTLS: s3.UseTLS, PathStyle: s3.PathStyle, CreateBucket: s3.CreateBucket,
+			PartSize: s3PartSize(cfg.Media.MaxUploadBytes),
 		})
 	}
 	dir := cfg.Media.Dir
@@ -32,6 +33,15 @@ func OpenObjectStore(ctx context.Context, cfg config.Config) (objectstore.Store,
 		dir = filepath.Join(cfg.DataDir, "media")
 	}
 	return objectstore.NewFilesystem(dir)
+}
+
+// s3PartSize returns a multipart part size larger than any upload, so
+// that every file goes to S3 in one streamed PUT instead of parts that
+// the client holds in memory one at a time. S3 takes at most 5 GiB in
+// one PUT or part, which is also the largest upload the configuration
+// allows.
+func s3PartSize(maxUpload int64) uint64 {
+	return uint64(min(max(maxUpload+1, objectstore.DefaultPartSize), 5<<30))
 }
 
 // NewMediaService opens the object store and returns the media service
