@@ -241,3 +241,15 @@ func TestHistoryFillAndReuse(t *testing.T) {
 		t.Errorf("reuse run failures by status = %q, want none\nstderr:\n%s", got, stderr)
 	}
 }
+
+func TestMediaAgainstServer(t *testing.T) {
+	s := startLoadServer(t, false)
+	fields, stderr := runTool(t, "-server", s.URL, "media", "-concurrency", "2", "-size", "100000", "-rounds", "2")
+
+	if n := number(t, fields, "files"); n != 4 {
+		t.Errorf("files = %d, want 4\nstderr:\n%s", n, stderr)
+	}
+	if n := number(t, fields, "failures"); n != 0 {
+		t.Errorf("failures = %d, want 0\nstderr:\n%s", n, stderr)
+	}
+}
