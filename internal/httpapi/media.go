@@ -15,8 +15,8 @@ import (
 	"github.com/openguild/openguild/internal/ratelimit"
 )
 
-// multipartSlack is what a multipart upload may add to the file's size:
-// boundaries, part headers and small fields besides the file.
+// multipartSlack is the room a multipart upload may take beyond the
+// file's size, for boundaries, part headers and small fields.
 const multipartSlack = 64 << 10
 
 // mediaCSP sandboxes anything a browser renders from a media response.
@@ -91,7 +91,8 @@ func invalidUpload(message string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_upload", Message: message}
 }
 
-// uploadReadError answers a body that failed while its parts were read.
+// uploadReadError maps a failure to read a multipart body's parts to
+// 413 or 400.
 func uploadReadError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -241,6 +242,7 @@ func parseRange(r *http.Request, size int64, etag string) byteRange {
 	if header == "" || (r.Header.Get("If-Range") != "" && r.Header.Get("If-Range") != etag) {
 		return byteRange{}
 	}
+
 	spec, ok := strings.CutPrefix(header, "bytes=")
 	if !ok || strings.ContainsAny(spec, ", ") {
 		return byteRange{}
@@ -260,6 +262,7 @@ func parseRange(r *http.Request, size int64, etag string) byteRange {
 		n = min(n, size)
 		return byteRange{partial: true, start: size - n, length: n}
 	}
+
 	start, err := strconv.ParseInt(first, 10, 64)
 	if err != nil || start < 0 {
 		return byteRange{}

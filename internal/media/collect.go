@@ -21,12 +21,12 @@ type CollectReport struct {
 	Thumbnails int   // cached thumbnails of removed or unknown objects
 }
 
-// Collect removes what nothing needs any more, in three steps: media rows
-// older than the grace period that no live message references (and no
-// message deleted within the grace period), then objects without
-// references since before the grace period, then objects and thumbnails
-// in the store that no row names and that are older than the grace
-// period, such as those of uploads that failed after storing their
+// Collect removes what nothing needs any more, in three steps. First go
+// media rows older than the grace period that no live message references,
+// nor any message deleted within the grace period. Then go objects that
+// have had no references for the grace period. Last go objects and
+// thumbnails in the store that no row names and that are older than the
+// grace period, such as those of uploads that failed after storing their
 // bytes.
 func (s *Service) Collect(ctx context.Context) (CollectReport, error) {
 	now := s.clock.Now()

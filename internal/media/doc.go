@@ -12,7 +12,7 @@
 // share one object.
 //
 // An upload is first written to a spool file on local disk while it is
-// hashed and measured, so no request holds a file in memory and nothing
+// hashed and measured, so no request holds a file in memory. Nothing
 // reaches the object store or the database unless the whole file arrived
 // within the size cap and the uploader's quota.
 //

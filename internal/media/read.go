@@ -11,8 +11,8 @@ import (
 	"github.com/openguild/openguild/internal/permission"
 )
 
-// ErrForbidden is returned when a user who may see a media file asks to
-// change it without being its uploader.
+// ErrForbidden is returned when a user who may see a media file tries to
+// delete it without being its uploader.
 var ErrForbidden = errors.New("only the uploader may change this media")
 
 // Get returns a media file that userID may see: one they uploaded, or one

@@ -72,8 +72,8 @@ func (s *Service) checkQuota(ctx context.Context, userID string, size int64) err
 	return nil
 }
 
-// save puts the spooled bytes in the object store unless a live row
-// says they are there already, then records the media row.
+// save puts the spooled bytes in the object store unless a row shows
+// they are stored already, then records the media row.
 func (s *Service) save(ctx context.Context, m Media, sp *spoolFile) error {
 	for attempt := 1; ; attempt++ {
 		exists, deleting, err := s.store.ObjectState(ctx, m.SHA256)
