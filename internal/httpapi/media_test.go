@@ -111,15 +111,19 @@ func pngHeaderOnly(w, h uint32) []byte {
 	return buf.Bytes()
 }
 
-// jpegWithExif is a JPEG whose APP1 segment holds Exif data with a
-// recognisable location marker.
+// jpegWithExif is a JPEG whose APP1 segment holds Exif data: orientation
+// 6 (stored turned a quarter, shown upright by turning it clockwise) and
+// a recognisable location marker.
 func jpegWithExif(t *testing.T, w, h int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h)), nil); err != nil {
 		t.Fatalf("encode JPEG: %v", err)
 	}
-	payload := append([]byte("Exif\x00\x00"), []byte("GPS-LOCATION-MARKER")...)
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08" + // big-endian TIFF, first IFD at 8
+		"\x00\x01" + "\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00" + // orientation 6
+		"\x00\x00\x00\x00" + "GPS-LOCATION-MARKER")
+	payload := append([]byte("Exif\x00\x00"), tiff...)
 	segment := []byte{0xFF, 0xE1, 0, 0}
 	binary.BigEndian.PutUint16(segment[2:], uint16(len(payload)+2))
 	segment = append(segment, payload...)
@@ -439,6 +443,9 @@ func TestThumbnails(t *testing.T) {
 	resp := thumb(photo.ID, "?width=64&height=64")
 	if resp.Header.Get("Content-Type") != "image/jpeg" || bytes.Contains(resp.Body, []byte("GPS-LOCATION-MARKER")) || bytes.Contains(resp.Body, []byte("Exif")) {
 		t.Errorf("JPEG thumbnail: type %q, carries Exif: %v", resp.Header.Get("Content-Type"), bytes.Contains(resp.Body, []byte("Exif")))
+	}
+	if b := decode(resp).Bounds(); b.Dx() != 42 || b.Dy() != 64 {
+		t.Errorf("thumbnail of a 300x200 photo with orientation 6 is %dx%d, want it upright at 42x64", b.Dx(), b.Dy())
 	}
 
 	full := testPNG(t, 50, 50)

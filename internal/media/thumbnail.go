@@ -111,11 +111,10 @@ func (s *Service) cachedThumbnail(ctx context.Context, key string) ([]byte, erro
 
 func (s *Service) generateThumbnail(ctx context.Context, m Media, box image.Point, contentType, key string) ([]byte, error) {
 	start := time.Now()
-	size := fitInside(image.Pt(m.Width, m.Height), box)
 
 	// Decoded pixels take at most 4 bytes each, in the source and in
-	// the thumbnail.
-	weight := 4 * (int64(m.Width)*int64(m.Height) + int64(size.X)*int64(size.Y))
+	// the thumbnail, which is no larger than the box.
+	weight := 4 * (int64(m.Width)*int64(m.Height) + int64(box.X)*int64(box.Y))
 	if weight > s.opts.DecodeBudgetBytes {
 		return nil, ErrInvalidImage
 	}
@@ -124,13 +123,19 @@ func (s *Service) generateThumbnail(ctx context.Context, m Media, box image.Poin
 	}
 	defer s.decodes.Release(weight)
 
-	src, err := s.decode(ctx, m)
+	src, orientation, err := s.decode(ctx, m)
 	if err != nil {
 		return nil, err
 	}
+	size := fitInside(image.Pt(m.Width, m.Height), box)
+	if swapsAxes(orientation) {
+		// Fit the upright picture, then scale the stored one to match.
+		upright := fitInside(image.Pt(m.Height, m.Width), box)
+		size = image.Pt(upright.Y, upright.X)
+	}
 	dst := image.NewRGBA(image.Rectangle{Max: size})
 	draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
-	data, err := encode(dst, contentType)
+	data, err := encode(orient(dst, orientation), contentType)
 	if err != nil {
 		return nil, err
 	}
@@ -144,13 +149,14 @@ func (s *Service) generateThumbnail(ctx context.Context, m Media, box image.Poin
 	return data, nil
 }
 
-// decode reads a media image whole. The caller has checked its header
-// dimensions, which the row recorded from the same bytes. Any failure,
-// including a panic in a decoder, means the file is not a usable image.
-func (s *Service) decode(ctx context.Context, m Media) (img image.Image, err error) {
+// decode reads a media image whole, with the Exif orientation of a JPEG
+// (1 for other images). The caller has checked its header dimensions,
+// which the row recorded from the same bytes. Any failure, including a
+// panic in a decoder, means the file is not a usable image.
+func (s *Service) decode(ctx context.Context, m Media) (img image.Image, orientation int, err error) {
 	body, err := s.Open(ctx, m, 0, -1)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer body.Close()
 	defer func() {
@@ -160,12 +166,23 @@ func (s *Service) decode(ctx context.Context, m Media) (img image.Image, err err
 		}
 	}()
 
-	img, _, err = image.Decode(bufio.NewReader(body))
-	if err != nil {
-		return nil, ErrInvalidImage
+	r := bufio.NewReaderSize(body, exifSearchBytes)
+	orientation = 1
+	if m.ContentType == "image/jpeg" {
+		head, _ := r.Peek(exifSearchBytes) // a short file returns what it has
+		orientation = jpegOrientation(head)
 	}
-	return img, nil
+	img, _, err = image.Decode(r)
+	if err != nil {
+		return nil, 0, ErrInvalidImage
+	}
+	return img, orientation, nil
 }
+
+// exifSearchBytes is how much of a JPEG's start is searched for Exif
+// data, which cameras put in the first segments. An APP1 segment holds
+// at most 64 KiB.
+const exifSearchBytes = 128 << 10
 
 // fitInside returns the size of src scaled down, never up, to fit box
 // with its aspect ratio kept; no edge is below one pixel.
