@@ -5,9 +5,8 @@ import (
 	"image"
 )
 
-// exifOrientationTag is the TIFF tag that says how a camera held the
-// picture: 1 is upright, 2 to 8 mirror and rotate it (TIFF 6.0, section
-// 8, "Orientation").
+// exifOrientationTag is the TIFF Orientation tag, which records how a
+// camera held the picture: 1 is upright, 2 to 8 mirror and turn it.
 const exifOrientationTag = 0x0112
 
 // jpegOrientation returns the Exif orientation (1 to 8) found in the
