@@ -42,12 +42,48 @@ async function send(page, text) {
   await composer(page).press('Enter');
 }
 
+/** Returns the token pair the page keeps in localStorage. */
+async function storedTokens(page) {
+  return JSON.parse(await page.evaluate(() => localStorage.getItem('openguild.tokens')));
+}
+
+/** Calls the API from the test with a page's access token. */
+async function apiAs(page, method, path, body) {
+  const { access_token: token } = await storedTokens(page);
+  const resp = await fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await resp.text();
+  assert.ok(resp.ok, `${method} ${path} answered ${resp.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Returns the id of the guild the page shows, from its URL. */
+async function currentGuildId(page) {
+  const match = /\/channels\/([^/]+)/.exec(new URL(page.url()).pathname);
+  assert.ok(match && match[1] !== '@me', `the page shows no guild: ${page.url()}`);
+  return match[1];
+}
+
+function channelLink(page, name) {
+  return page.getByRole('navigation', { name: /^Channels of/ }).getByRole('link', { name: new RegExp(`^channel ${name}\\b`) });
+}
+
 function messageWith(page, text) {
   return page.locator('.messages > li.message:not(.pending)', { hasText: text });
 }
 
 before(async () => {
-  server = await startServer();
+  server = await startServer([
+    // The shortest access token the server allows, so the test sees the
+    // client refresh it silently.
+    '--auth-access-token-lifetime', '1m',
+    // Room for seeding a long history quickly; slowmode covers the 429 path.
+    '--limits-message-per-user', '400/10s',
+    '--limits-message-per-ip', '800/10s',
+  ]);
   proxy = await startProxy(new URL(server.url).host);
   browser = await launchBrowser();
   shots = screenshotDir();
@@ -249,6 +285,161 @@ test('two users chat through the web client', async (t) => {
     await shot(alice.page, '06-reconnected');
   });
 
+  let aliceLoginToken;
+
+  await t.test('typing shows on the other side', async () => {
+    aliceLoginToken = (await storedTokens(alice.page)).access_token;
+    // The server sends one indicator per user and channel in 5 s, and Bob
+    // sent messages moments ago.
+    await bob.page.waitForTimeout(5500);
+    await composer(bob.page).pressSequentially('typing something', { delay: 10 });
+    await alice.page.getByText('Bob is typing…').waitFor(WAIT);
+    await composer(bob.page).fill('');
+  });
+
+  await t.test('content over 4,000 characters is blocked before sending', async () => {
+    await composer(alice.page).fill('x'.repeat(4001));
+    await alice.page.locator('.composer .error').filter({ hasText: 'the limit is 4,000' }).waitFor(WAIT);
+    assert.equal(await alice.page.locator('.composer .send').isDisabled(), true);
+    await composer(alice.page).press('Enter');
+    assert.equal(await alice.page.locator('.message.pending').count(), 0, 'an over-long message was queued');
+    await composer(alice.page).fill('');
+  });
+
+  await t.test('a mention of the user is highlighted', async () => {
+    const aliceId = (await storedTokens(alice.page)).user.id;
+    await send(bob.page, `ping <@${aliceId}> please`);
+    const msg = messageWith(alice.page, 'please');
+    await msg.waitFor(WAIT);
+    assert.match(await msg.getAttribute('class'), /\bmentioned\b/);
+    assert.equal(await msg.locator('.mention').innerText(), '@Alice');
+  });
+
+  await t.test('categories, scrolling into history and unread badges', async () => {
+    await alice.page.getByRole('button', { name: 'Create a channel' }).click();
+    await alice.page.getByLabel('Name', { exact: true }).fill('Archive');
+    await alice.page.getByLabel('Kind', { exact: true }).selectOption('category');
+    await alice.page.getByRole('button', { name: 'Create', exact: true }).click();
+    await alice.page.getByRole('button', { name: 'Create a channel' }).click();
+    await alice.page.getByLabel('Name', { exact: true }).fill('history');
+    await alice.page.getByLabel('Category', { exact: true }).selectOption({ label: 'Archive' });
+    await alice.page.getByRole('button', { name: 'Create', exact: true }).click();
+
+    // Bob sees the new channel live, under its category.
+    const bobHistory = bob.page.getByRole('region', { name: 'Category Archive' }).getByRole('link', { name: /^channel history/ });
+    await bobHistory.waitFor(WAIT);
+
+    const history = (await apiAs(alice.page, 'GET', `/guilds/${(await currentGuildId(alice.page))}/channels`)).find((c) => c.name === 'history');
+    for (let n = 1; n <= 120; n++) {
+      await apiAs(bob.page, 'POST', `/channels/${history.id}/messages`, { content: `history ${n}`, nonce: `seed-${n}` });
+    }
+
+    await channelLink(alice.page, 'history').click();
+    await messageWith(alice.page, 'history 120').waitFor(WAIT);
+    assert.equal(await alice.page.locator('.messages > li.message').count(), 50, 'the first page holds 50 messages');
+    const timeline = alice.page.locator('.timeline');
+    for (let i = 0; i < 10 && !(await alice.page.getByText('This is the start of #history.').isVisible()); i++) {
+      await timeline.evaluate((el) => el.scrollTo(0, 0));
+      await alice.page.waitForTimeout(300);
+    }
+    await alice.page.getByText('This is the start of #history.').waitFor(WAIT);
+    assert.equal(await alice.page.locator('.messages > li.message').count(), 120);
+    for (const n of [1, 50, 51, 100, 120]) {
+      const content = alice.page.locator('.messages > li.message .content', { hasText: new RegExp(`^history ${n}$`) });
+      assert.equal(await content.count(), 1, `history ${n} shows once`);
+    }
+    assert.equal(await alice.page.locator('.messages > li.day').count(), 1, 'one day separator');
+    await shot(alice.page, '10-history');
+
+    // A message in another channel marks it unread until Alice opens it.
+    await send(bob.page, 'unread check');
+    const general = channelLink(alice.page, 'general');
+    await alice.page.locator('.channel-link.unread', { hasText: 'general' }).waitFor(WAIT);
+    assert.match(await general.getAttribute('aria-label'), /1 unread/);
+    await general.click();
+    await messageWith(alice.page, 'unread check').waitFor(WAIT);
+    await alice.page.locator('.channel-link.unread', { hasText: 'general' }).waitFor({ state: 'detached', ...WAIT });
+  });
+
+  await t.test('a rate-limited send waits and goes out once', async () => {
+    const guildId = await currentGuildId(alice.page);
+    const general = (await apiAs(alice.page, 'GET', `/guilds/${guildId}/channels`)).find((c) => c.name === 'general');
+    await apiAs(alice.page, 'PATCH', `/channels/${general.id}`, { slowmode_seconds: 3 });
+    bob.record.expect = (text) => /status of 429/.test(text);
+    await send(bob.page, 'slow one');
+    await messageWith(bob.page, 'slow one').waitFor(WAIT);
+    await send(bob.page, 'slow two');
+    await bob.page.getByRole('status').filter({ hasText: /Rate limited: sending again in \d+ s/ }).waitFor(WAIT);
+    await shot(bob.page, '11-rate-limited');
+    await messageWith(alice.page, 'slow two').waitFor(WAIT);
+    await messageWith(bob.page, 'slow two').waitFor(WAIT);
+    assert.equal(await messageWith(alice.page, 'slow two').count(), 1);
+    assert.equal(await messageWith(bob.page, 'slow two').count(), 1);
+    bob.record.expect = null;
+    await apiAs(alice.page, 'PATCH', `/channels/${general.id}`, { slowmode_seconds: 0 });
+  });
+
+  await t.test('direct messages', async () => {
+    await alice.page.getByRole('complementary', { name: 'Members' }).getByRole('button', { name: /^Bob/ }).click();
+    await alice.page.getByRole('button', { name: 'Message', exact: true }).click();
+    await alice.page.getByRole('heading', { name: 'Bob', exact: true }).waitFor(WAIT);
+    await send(alice.page, 'a private hello');
+    await messageWith(alice.page, 'a private hello').waitFor(WAIT);
+
+    const dmButton = bob.page.getByRole('button', { name: /^Direct messages, 1 unread/ });
+    await dmButton.waitFor(WAIT);
+    await dmButton.click();
+    await bob.page.getByRole('link', { name: /conversation with Alice/ }).click();
+    await messageWith(bob.page, 'a private hello').waitFor(WAIT);
+    await send(bob.page, 'a private answer');
+    await messageWith(alice.page, 'a private answer').waitFor(WAIT);
+    await shot(bob.page, '12-dm');
+    await bob.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /Test Guild/ }).click();
+    await alice.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /Test Guild/ }).click();
+  });
+
+  await t.test('guild settings: roles and channel overwrites', async () => {
+    const guildId = await currentGuildId(alice.page);
+    await alice.page.getByRole('button', { name: 'Guild settings' }).click();
+    await alice.page.getByRole('tab', { name: 'Roles' }).click();
+    await alice.page.getByLabel('New role').fill('Moderators');
+    await alice.page.getByRole('button', { name: 'Create role' }).click();
+    await alice.page.getByRole('group', { name: 'Permissions of Moderators' }).waitFor(WAIT);
+    await alice.page.getByLabel('Manage messages').check();
+    await alice.page.getByRole('button', { name: 'Save permissions' }).click();
+    await alice.page.getByText('Role saved.').waitFor(WAIT);
+    const mods = (await apiAs(alice.page, 'GET', `/guilds/${guildId}/roles`)).find((r) => r.name === 'Moderators');
+    assert.equal(BigInt(mods.permissions) & 8n, 8n, 'MANAGE_MESSAGES was not saved');
+    await shot(alice.page, '13-roles');
+
+    await alice.page.getByRole('tab', { name: 'Channel permissions' }).click();
+    await alice.page.getByLabel('Channel', { exact: true }).selectOption({ label: '#history' });
+    await alice.page.getByLabel('Role', { exact: true }).selectOption({ label: '@everyone' });
+    await alice.page.getByLabel('Send messages for this role').selectOption('deny');
+    await alice.page.getByRole('button', { name: 'Save overwrite' }).click();
+    await alice.page.getByText('Channel permissions saved.').waitFor(WAIT);
+    await shot(alice.page, '14-overwrites');
+
+    bob.record.expect = (text) => /status of 403/.test(text);
+    await channelLink(bob.page, 'history').click();
+    await send(bob.page, 'should be refused');
+    await bob.page.locator('.message.pending.failed', { hasText: 'should be refused' }).waitFor(WAIT);
+    bob.record.expect = null;
+    await bob.page.locator('.message.pending.failed').getByRole('button', { name: 'Discard' }).click();
+    await channelLink(bob.page, 'general').click();
+    await alice.page.goBack();
+  });
+
+  await t.test('the access token is refreshed silently', async () => {
+    const deadline = Date.now() + 75_000;
+    while ((await storedTokens(alice.page)).access_token === aliceLoginToken) {
+      assert.ok(Date.now() < deadline, 'the access token was not refreshed within 75 s of a 1-minute lifetime');
+      await alice.page.waitForTimeout(1000);
+    }
+    await send(alice.page, 'sent with a refreshed token');
+    await messageWith(bob.page, 'sent with a refreshed token').waitFor(WAIT);
+  });
+
   await t.test('settings, sessions and phone layout render', async () => {
     await alice.page.getByRole('button', { name: 'User settings' }).click();
     await alice.page.getByRole('heading', { name: 'Sessions' }).waitFor(WAIT);
@@ -262,6 +453,37 @@ test('two users chat through the web client', async (t) => {
     await bob.page.getByRole('button', { name: 'Open navigation' }).click();
     await bob.page.getByRole('navigation', { name: 'Guilds' }).waitFor(WAIT);
     await shot(bob.page, '09-phone-nav');
+  });
+
+  await t.test('log out other sessions, a ban, and logout', async () => {
+    const second = await openPage(browser, { name: 'alice-2' });
+    await second.page.goto(`${server.url}/login`);
+    await second.page.getByLabel('User name').fill('alice');
+    await second.page.getByLabel('Password').fill(PASSWORD);
+    await second.page.getByRole('button', { name: 'Log in' }).click();
+    await second.page.getByRole('navigation', { name: 'Guilds' }).waitFor(WAIT);
+
+    await alice.page.getByRole('button', { name: 'User settings' }).click();
+    await alice.page.getByRole('cell', { name: /Chrome on Linux$/ }).first().waitFor(WAIT);
+    await alice.page.getByRole('button', { name: 'Log out other sessions' }).click();
+    await second.page.getByRole('heading', { name: 'Welcome back' }).waitFor(WAIT);
+    assert.equal(await second.page.evaluate(() => localStorage.getItem('openguild.tokens')), null);
+    assert.deepEqual(second.record.errors, [], 'console errors on the second session');
+    await second.context.close();
+    await alice.page.goBack();
+
+    await alice.page.getByRole('complementary', { name: 'Members' }).getByRole('button', { name: /^Bob/ }).click();
+    await alice.page.getByRole('button', { name: 'Ban', exact: true }).click();
+    await bob.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /Test Guild/ }).waitFor({ state: 'detached', ...WAIT });
+    await alice.page.getByRole('button', { name: 'Guild settings' }).click();
+    await alice.page.getByRole('tab', { name: 'Bans' }).click();
+    await alice.page.getByText('Bob (@bob)').waitFor(WAIT);
+    await alice.page.getByRole('button', { name: 'Lift ban' }).click();
+    await alice.page.getByText('Nobody is banned.', { exact: false }).waitFor(WAIT);
+
+    await alice.page.getByRole('button', { name: 'User settings' }).click();
+    await alice.page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await alice.page.getByRole('heading', { name: 'Welcome back' }).waitFor(WAIT);
   });
 
   await t.test('no console errors', () => {

@@ -26,14 +26,14 @@ export const CHROMIUM_ARGS = [
  * directory. OPENGUILD_BIN names a built binary; without it the server is
  * built from this checkout first.
  */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'openguild-e2e-data-'));
   let bin = process.env.OPENGUILD_BIN;
   if (!bin) {
     bin = path.join(dataDir, 'openguild');
     execFileSync('go', ['build', '-o', bin, './cmd/openguild'], { cwd: repoRoot, stdio: 'inherit' });
   }
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--metrics-listen', '', '--data-dir', dataDir], {
+  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--metrics-listen', '', '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];

@@ -262,6 +262,10 @@ export function activeChannelId(): string | undefined {
 
 function onDispatch(f: Dispatch): void {
   if (typeof f.seq === 'number' && !tracker.accept(f.channel_id, f.seq)) return;
+  // A dispatch may name a channel that is new or has just become visible,
+  // such as a DM another user opened; fetch it so it shows.
+  const isGuildLog = f.channel_id === f.guild_id || !!guilds.value[f.channel_id];
+  if (!isGuildLog && !channels.value[f.channel_id] && f.t !== 'channel_delete') void fetchChannel(f.channel_id);
   const d = f.d;
   const self = me.value?.id ?? '';
   switch (f.t) {
@@ -458,6 +462,19 @@ async function loadGuild(guildId: string): Promise<void> {
   }
 }
 
+const channelRequests = new Set<string>();
+async function fetchChannel(channelId: string): Promise<void> {
+  if (channelRequests.has(channelId)) return;
+  channelRequests.add(channelId);
+  try {
+    putChannel(await api.get<Channel>(`/channels/${channelId}`));
+  } catch {
+    // Not visible after all: nothing to show.
+  } finally {
+    channelRequests.delete(channelId);
+  }
+}
+
 async function refreshChannels(guildId: string): Promise<void> {
   try {
     const list = await api.get<Channel[]>(`/guilds/${guildId}/channels`);
@@ -600,6 +617,7 @@ export async function openChannel(channelId: string): Promise<void> {
   scheduleMarkRead(channelId);
   const c = channels.value[channelId];
   if (c?.guild_id && !members.value[c.guild_id]) void fetchMembers(c.guild_id).catch(() => undefined);
+  if (c?.guild_id && !roles.value[c.guild_id]) void refreshRoles(c.guild_id);
   if (tl.loaded || loading.has(channelId) || !c || c.kind === 'category' || c.kind === 'voice') return;
   loading.add(channelId);
   try {
@@ -673,21 +691,55 @@ export function sendMessage(channelId: string, content: string, replyTo: string 
     status: 'sending',
   };
   updateTimeline(channelId, (tl) => addPending(tl, send));
-  void deliver(channelId, send);
+  enqueue(channelId, send.nonce);
 }
 
 export function retrySend(channelId: string, nonce: string): void {
   const send = timelines.value[channelId]?.pending.find((p) => p.nonce === nonce);
-  if (!send || send.status === 'sending') return;
+  if (!send || send.status !== 'failed') return;
   updateTimeline(channelId, (tl) => updatePending(tl, nonce, { status: 'sending', error: undefined }));
-  void deliver(channelId, send);
+  enqueue(channelId, nonce);
 }
 
 export function discardSend(channelId: string, nonce: string): void {
   updateTimeline(channelId, (tl) => removePending(tl, nonce));
 }
 
-async function deliver(channelId: string, send: PendingSend): Promise<void> {
+// Sends go out one at a time, in order. The per-user rate limit punishes
+// a client that keeps sending while rejected, so after a 429 the whole
+// queue waits for retry_after_ms, and then the same send (same nonce)
+// goes again.
+const outbox: { channelId: string; nonce: string }[] = [];
+let pumping = false;
+let holdUntil = 0;
+
+function enqueue(channelId: string, nonce: string): void {
+  outbox.push({ channelId, nonce });
+  void pump();
+}
+
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    while (outbox.length) {
+      const wait = holdUntil - Date.now();
+      if (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
+      const { channelId, nonce } = outbox[0];
+      const send = timelines.value[channelId]?.pending.find((p) => p.nonce === nonce);
+      if (send && (await deliver(channelId, send)) === 'rate_limited') continue;
+      outbox.shift();
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+async function deliver(channelId: string, send: PendingSend): Promise<'sent' | 'failed' | 'rate_limited'> {
+  updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'sending', error: undefined }));
   try {
     const msg = await api.post<Message>(`/channels/${channelId}/messages`, {
       content: send.content,
@@ -697,11 +749,20 @@ async function deliver(channelId: string, send: PendingSend): Promise<void> {
     });
     updateTimeline(channelId, (tl) => removePending(mergeMessages(tl, [msg], me.value?.id), send.nonce));
     scheduleMarkRead(channelId);
+    // Others stop showing the indicator when the message arrives, so the
+    // next keystroke may announce typing again at once.
+    lastTypingSent.delete(channelId);
+    return 'sent';
   } catch (err) {
-    const retryAt = err instanceof ApiError && err.status === 429 ? Date.now() + err.retryAfterMs : undefined;
-    updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'failed', error: describeError(err), retryAt }));
-    // A rate-limited send retries by itself once its wait is over.
-    if (retryAt) setTimeout(() => retrySend(channelId, send.nonce), retryAt - Date.now() + 50);
+    if (err instanceof ApiError && err.status === 429) {
+      const retryAt = Date.now() + Math.max(err.retryAfterMs, 100);
+      holdUntil = Math.max(holdUntil, retryAt);
+      const error = `Rate limited: sending again in ${Math.ceil((retryAt - Date.now()) / 1000)} s.`;
+      updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'waiting', error, retryAt }));
+      return 'rate_limited';
+    }
+    updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'failed', error: describeError(err) }));
+    return 'failed';
   }
 }
 

@@ -11,9 +11,10 @@ export interface PendingSend {
   reply_to: string | null;
   attachment_ids: string[];
   attachments: Media[];
-  status: 'sending' | 'failed';
+  /** waiting: rate limited, sent again by itself at retryAt. */
+  status: 'sending' | 'waiting' | 'failed';
   error?: string;
-  /** Epoch milliseconds before which a rate-limited send must not retry. */
+  /** Epoch milliseconds at which a rate-limited send goes again. */
   retryAt?: number;
 }
 

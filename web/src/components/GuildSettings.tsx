@@ -129,7 +129,7 @@ function Roles({ guildId }: { guildId: string }) {
       </form>
       <label>
         Role
-        <select value={role?.id} onChange={(e) => setSelected(e.currentTarget.value)}>
+        <select aria-label="Role" value={role?.id} onChange={(e) => setSelected(e.currentTarget.value)}>
           {[...list].reverse().map((r) => (
             <option key={r.id} value={r.id}>
               {r.name}
@@ -234,7 +234,7 @@ function Overwrites({ guildId }: { guildId: string }) {
       <div class="row">
         <label>
           Channel
-          <select value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
+          <select aria-label="Channel" value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
             {chans.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
@@ -244,7 +244,7 @@ function Overwrites({ guildId }: { guildId: string }) {
         </label>
         <label>
           Role
-          <select value={roleId} onChange={(e) => setRoleId(e.currentTarget.value)}>
+          <select aria-label="Role" value={roleId} onChange={(e) => setRoleId(e.currentTarget.value)}>
             {roleList.map((r) => (
               <option key={r.id} value={r.id}>
                 {r.name}

@@ -210,7 +210,7 @@ function CreateChannelDialog({ guildId, onClose }: { guildId: string; onClose: (
         </label>
         <label>
           Kind
-          <select value={kind} onChange={(e) => setKind(e.currentTarget.value as 'text' | 'category')}>
+          <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as 'text' | 'category')}>
             <option value="text">Text channel</option>
             <option value="category">Category</option>
           </select>
@@ -218,7 +218,7 @@ function CreateChannelDialog({ guildId, onClose }: { guildId: string; onClose: (
         {kind === 'text' && categories.length > 0 && (
           <label>
             Category
-            <select value={parent} onChange={(e) => setParent(e.currentTarget.value)}>
+            <select aria-label="Category" value={parent} onChange={(e) => setParent(e.currentTarget.value)}>
               <option value="">None</option>
               {categories.map((c) => (
                 <option key={c.id} value={c.id}>

@@ -284,15 +284,20 @@ function EditBox({ m }: { m: Message }) {
 function PendingItem({ p, channelId }: { p: PendingSend; channelId: string }) {
   const author = me.value?.display_name ?? '';
   return (
-    <li class={`message pending ${p.status}`} tabIndex={0} aria-label={`${author}, ${p.status === 'sending' ? 'sending' : 'not sent'}`}>
+    <li class={`message pending ${p.status}`} tabIndex={0} aria-label={`${author}, ${p.status === 'failed' ? 'not sent' : 'sending'}`}>
       <header>
         <span class="author">{author}</span>
-        <span class="state">{p.status === 'sending' ? 'Sending…' : 'Not sent'}</span>
+        <span class="state">{p.status === 'sending' ? 'Sending…' : p.status === 'waiting' ? 'Waiting…' : 'Not sent'}</span>
       </header>
       <div class="content">
         <MessageText content={p.content} guildId={null} />
       </div>
       {p.attachments.length > 0 && <p class="hint">{p.attachments.map((a) => a.filename).join(', ')}</p>}
+      {p.status === 'waiting' && (
+        <p class="send-wait" role="status">
+          {p.error}
+        </p>
+      )}
       {p.status === 'failed' && (
         <div class="send-error" role="alert">
           <span>{p.error}</span>
