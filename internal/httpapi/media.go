@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -26,44 +27,82 @@ const mediaCSP = "default-src 'none'; sandbox"
 // so a file is never shown from cache after its viewer lost access.
 const mediaCacheControl = "private, no-cache"
 
-// mediaUploadCap is the body cap of the upload route. An API built
-// without media (as some tests build it) keeps the default cap.
-func mediaUploadCap(svc *media.Service) int64 {
-	if svc == nil {
-		return capDefault
-	}
-	return svc.MaxUploadBytes() + multipartSlack
-}
+// uncapped is the router's body cap for the upload route, which caps
+// bodies itself because the cap depends on the body's form.
+const uncapped int64 = math.MaxInt64
 
+// handleUpload caps the body at the file size cap, plus multipartSlack
+// for a multipart body. A declared Content-Length over it is refused
+// before any byte is read.
 func (a *API) handleUpload(svc *media.Service, limit *ratelimit.Window) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 		if d := limit.Allow(p.UserID); !d.Allowed {
 			svc.Metrics().UploadRejected(media.RejectRateLimited)
 			return rateLimited(d, ScopeUser, "You are uploading too fast.")
 		}
+		bodyCap := svc.MaxUploadBytes()
+		if isMultipart(r) {
+			bodyCap += multipartSlack
+		}
+		if r.ContentLength > bodyCap {
+			svc.Metrics().UploadRejected(media.RejectTooLarge)
+			return uploadTooLarge(svc)
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, bodyCap)
+
 		filename, body, err := uploadSource(r)
 		if err != nil {
-			return err
+			return uploadError(svc, err)
 		}
 		m, err := svc.Upload(r.Context(), p.UserID, filename, body)
-		if errors.Is(err, media.ErrTooLarge) {
-			return payloadTooLarge(svc.MaxUploadBytes())
-		}
 		if err != nil {
-			return err
+			return uploadError(svc, err)
 		}
 		writeJSON(w, http.StatusCreated, apijson.NewMedia(m))
 		return nil
 	}
 }
 
+func isMultipart(r *http.Request) bool {
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mediaType == "multipart/form-data"
+}
+
+func uploadTooLarge(svc *media.Service) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodePayloadTooLarge, Message: fmt.Sprintf(
+		"The file is larger than the upload size cap of %d bytes.", svc.MaxUploadBytes())}
+}
+
+// uploadError maps a failed upload to its client error. A body that
+// ended early is incomplete, and one that breaks the multipart format in
+// another way is invalid. The media service counts the rejections it
+// sees, and this counts those of the multipart parts before the file.
+func uploadError(svc *media.Service, err error) error {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, media.ErrTooLarge):
+		return uploadTooLarge(svc)
+	case errors.As(err, &tooLarge):
+		svc.Metrics().UploadRejected(media.RejectTooLarge)
+		return uploadTooLarge(svc)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return &Error{Status: http.StatusBadRequest, Code: "upload_incomplete",
+			Message: "The upload ended before the whole body arrived.", Cause: err}
+	case errors.Is(err, media.ErrIncomplete) || errors.Is(err, errMalformedMultipart):
+		return invalidUpload("The multipart body is malformed.")
+	}
+	return err
+}
+
+// errMalformedMultipart marks a multipart body that could not be parsed.
+var errMalformedMultipart = errors.New("malformed multipart body")
+
 // uploadSource returns the file of an upload: the part named "file" of a
 // multipart/form-data body, or else the whole body, named by the
 // filename query parameter. The client's Content-Type never decides the
 // file's type.
 func uploadSource(r *http.Request) (string, io.Reader, error) {
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mediaType != "multipart/form-data" {
+	if !isMultipart(r) {
 		return r.URL.Query().Get("filename"), r.Body, nil
 	}
 	parts, err := r.MultipartReader()
@@ -76,30 +115,19 @@ func uploadSource(r *http.Request) (string, io.Reader, error) {
 			return "", nil, invalidUpload("The multipart body has no part named file.")
 		}
 		if err != nil {
-			return "", nil, uploadReadError(err)
+			return "", nil, fmt.Errorf("%w: %w", errMalformedMultipart, err)
 		}
 		if part.FormName() == "file" {
 			return part.FileName(), part, nil
 		}
 		if _, err := io.Copy(io.Discard, part); err != nil {
-			return "", nil, uploadReadError(err)
+			return "", nil, fmt.Errorf("%w: %w", errMalformedMultipart, err)
 		}
 	}
 }
 
 func invalidUpload(message string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_upload", Message: message}
-}
-
-// uploadReadError maps a failure to read a multipart body's parts to
-// 413 or 400.
-func uploadReadError(err error) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return payloadTooLarge(tooLarge.Limit)
-	}
-	return &Error{Status: http.StatusBadRequest, Code: "upload_incomplete",
-		Message: "The upload ended before the whole body arrived.", Cause: err}
 }
 
 func handleGetMedia(svc *media.Service) authedFunc {
@@ -109,7 +137,7 @@ func handleGetMedia(svc *media.Service) authedFunc {
 			return err
 		}
 		etag := `"` + m.SHA256 + `"`
-		if r.Header.Get("If-None-Match") == etag {
+		if etagMatches(r.Header.Get("If-None-Match"), etag) {
 			setMediaHeaders(w, etag)
 			w.WriteHeader(http.StatusNotModified)
 			return nil
@@ -167,9 +195,15 @@ func handleThumbnail(svc *media.Service) authedFunc {
 		if err != nil {
 			return err
 		}
-		setMediaHeaders(w, "")
+		etag := `"` + thumb.ETag + `"`
+		setMediaHeaders(w, etag)
+		if etagMatches(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
 		h := w.Header()
 		h.Set("Content-Type", thumb.ContentType)
+		h.Set("Content-Disposition", "inline")
 		h.Set("Content-Length", strconv.Itoa(len(thumb.Data)))
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
@@ -201,6 +235,19 @@ func handleDeleteMedia(svc *media.Service) authedFunc {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+}
+
+// etagMatches reports whether an If-None-Match header names etag: "*",
+// or a comma-separated list holding it, weak (W/) or strong. The bytes
+// behind a media ETag never change, so a weak match is as good.
+func etagMatches(header, etag string) bool {
+	for _, candidate := range strings.Split(header, ",") {
+		candidate = strings.TrimSpace(candidate)
+		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // setMediaHeaders sets the headers every media response carries.
@@ -236,7 +283,7 @@ type byteRange struct {
 // parseRange reads a Range header of one byte range: "bytes=a-b",
 // "bytes=a-" or "bytes=-n". A header that is malformed, lists several
 // ranges, or carries an If-Range that does not match etag is ignored, so
-// the whole file is sent, as RFC 9110 section 14.2 allows.
+// the whole file is sent. A start too large for int64 is past the end.
 func parseRange(r *http.Request, size int64, etag string) byteRange {
 	header := r.Header.Get("Range")
 	if header == "" || (r.Header.Get("If-Range") != "" && r.Header.Get("If-Range") != etag) {
@@ -252,8 +299,8 @@ func parseRange(r *http.Request, size int64, etag string) byteRange {
 		return byteRange{}
 	}
 	if first == "" { // suffix: the last n bytes
-		n, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || n < 0 {
+		n, err := parseRangeNumber(last)
+		if err != nil {
 			return byteRange{}
 		}
 		if n == 0 || size == 0 {
@@ -263,13 +310,20 @@ func parseRange(r *http.Request, size int64, etag string) byteRange {
 		return byteRange{partial: true, start: size - n, length: n}
 	}
 
-	start, err := strconv.ParseInt(first, 10, 64)
-	if err != nil || start < 0 {
+	start, err := parseRangeNumber(first)
+	if errors.Is(err, strconv.ErrRange) {
+		return byteRange{unsatisfiable: true} // starts past any file's end
+	}
+	if err != nil {
 		return byteRange{}
 	}
 	end := size - 1
 	if last != "" {
-		if end, err = strconv.ParseInt(last, 10, 64); err != nil || end < start {
+		end, err = parseRangeNumber(last)
+		if errors.Is(err, strconv.ErrRange) {
+			end, err = size-1, nil // ends past any file's end
+		}
+		if err != nil || end < start {
 			return byteRange{}
 		}
 		end = min(end, size-1)
@@ -278,4 +332,13 @@ func parseRange(r *http.Request, size int64, etag string) byteRange {
 		return byteRange{unsatisfiable: true}
 	}
 	return byteRange{partial: true, start: start, length: end - start + 1}
+}
+
+// parseRangeNumber parses a byte position of a Range header: digits only,
+// no sign. A number too large for int64 returns strconv.ErrRange.
+func parseRangeNumber(s string) (int64, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseInt(s, 10, 64)
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,8 +14,10 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"io/fs"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -673,5 +676,103 @@ func TestAdminMediaGC(t *testing.T) {
 	}
 	if resp := s.Do(t, "GET", "/api/v1/media/"+fresh.ID, nil, bearer(tok.AccessToken)...); resp.StatusCode != 200 {
 		t.Errorf("fresh upload after gc: %d", resp.StatusCode)
+	}
+}
+
+func TestUploadCapBeforeReading(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) { c.Media.MaxUploadBytes = 1 << 20 }))
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+
+	// A declared length one byte over the cap is refused before the body
+	// is sent: the request below never sends one.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/media?filename=big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", tok.AccessToken, 1<<20+1)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || !strings.Contains(string(body), "cap of 1048576 bytes") {
+		t.Errorf("declared length over the cap: %d %s", resp.StatusCode, body)
+	}
+	metrics := string(s.DoMetrics(t, "GET", "/metrics").Body)
+	if !strings.Contains(metrics, `openguild_media_upload_rejections_total{reason="too_large"} 1`) {
+		t.Errorf("refusal by Content-Length not counted")
+	}
+}
+
+func TestUploadEdgeCases(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) {
+		c.Media.MaxUploadBytes = 100
+		c.Media.QuotaBytes = 100
+	}))
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+
+	malformed := "--BB\r\n--BB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nDATA\r\n--BB--\r\n"
+	expectStatus(t, "malformed multipart", s.Do(t, "POST", "/api/v1/media", malformed,
+		append(bearer(tok.AccessToken), "Content-Type", "multipart/form-data; boundary=BB")...), 400, "invalid_upload")
+
+	full := mustUpload(t, s, tok, "full.bin", bytes.Repeat([]byte{1}, 100))
+	if resp := uploadRaw(t, s, tok, "empty", "text/plain", nil); resp.StatusCode != http.StatusCreated {
+		t.Errorf("empty upload at a full quota: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	path := "/api/v1/media/" + full.ID
+	resp := s.Do(t, "GET", path, nil, append(bearer(tok.AccessToken), "Range", "bytes=99999999999999999999999-")...)
+	expectStatus(t, "range start beyond int64", resp, 416, "range_not_satisfiable")
+	for _, header := range []string{`W/"` + full.SHA256 + `"`, `"other", "` + full.SHA256 + `"`, "*"} {
+		if resp := s.Do(t, "GET", path, nil, append(bearer(tok.AccessToken), "If-None-Match", header)...); resp.StatusCode != 304 {
+			t.Errorf("If-None-Match %s: %d, want 304", header, resp.StatusCode)
+		}
+	}
+}
+
+func TestThumbnailCaching(t *testing.T) {
+	s := servertest.Start(t)
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	m := mustUpload(t, s, tok, "p.png", testPNG(t, 300, 300))
+	path := "/api/v1/media/" + m.ID + "/thumbnail?width=64&height=64"
+
+	resp := s.Do(t, "GET", path, nil, bearer(tok.AccessToken)...)
+	etag := resp.Header.Get("Etag")
+	if etag == "" || resp.Header.Get("Content-Disposition") != "inline" || resp.Header.Get("Content-Security-Policy") != "default-src 'none'; sandbox" {
+		t.Errorf("thumbnail headers: %v", resp.Header)
+	}
+	if resp := s.Do(t, "GET", path, nil, append(bearer(tok.AccessToken), "If-None-Match", etag)...); resp.StatusCode != 304 {
+		t.Errorf("thumbnail If-None-Match: %d, want 304", resp.StatusCode)
+	}
+	other := s.Do(t, "GET", "/api/v1/media/"+m.ID+"/thumbnail?width=256&height=256", nil, bearer(tok.AccessToken)...)
+	if other.Header.Get("Etag") == etag {
+		t.Errorf("two thumbnail sizes share the ETag %s", etag)
+	}
+}
+
+func TestReuploadRepairsMissingObject(t *testing.T) {
+	s := servertest.Start(t)
+	register(t, s, "uploader")
+	tok := login(t, s, "uploader", "d")
+	data := []byte("bytes that go missing")
+	first := mustUpload(t, s, tok, "a.txt", data)
+
+	object := filepath.Join(s.Config.DataDir, "media", "sha256", first.SHA256[:2], first.SHA256)
+	if err := os.Remove(object); err != nil {
+		t.Fatalf("remove object: %v", err)
+	}
+	if resp := s.Do(t, "GET", "/api/v1/media/"+first.ID, nil, bearer(tok.AccessToken)...); resp.StatusCode != 500 {
+		t.Errorf("download of a lost object: %d, want 500", resp.StatusCode)
+	}
+
+	mustUpload(t, s, tok, "b.txt", data)
+	if resp := s.Do(t, "GET", "/api/v1/media/"+first.ID, nil, bearer(tok.AccessToken)...); !bytes.Equal(resp.Body, data) {
+		t.Errorf("download after the same bytes were uploaded again: %d %q", resp.StatusCode, resp.Body)
 	}
 }

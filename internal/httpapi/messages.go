@@ -71,6 +71,9 @@ func (a *API) decodeSend(r *http.Request, p auth.Principal) (sendBody, string, e
 	if body.Content == nil && len(body.AttachmentIDs) > 0 {
 		return body, "", nil // a message of attachments alone
 	}
+	if body.Content == nil {
+		return sendBody{}, "", validationError(FieldError{Field: "content", Message: "is required unless attachment_ids lists a file"})
+	}
 	if err := json.Unmarshal(body.Content, &content); err != nil {
 		return sendBody{}, "", validationError(FieldError{Field: "content", Message: "must be a string"})
 	}

@@ -67,7 +67,7 @@ func (a *API) routes(rt *router) {
 	rt.handle("DELETE /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", capDefault, a.authed(handleReact(a.messages, false)))
 	rt.handle("PUT /api/v1/channels/{channel_id}/read", capDefault, a.authed(handleMarkRead(a.messages)))
 
-	rt.handleLimited("POST /api/v1/media", mediaUploadCap(a.media), ownLimit, a.authed(a.handleUpload(a.media, a.uploadLimit)))
+	rt.handleLimited("POST /api/v1/media", uncapped, ownLimit, a.authed(a.handleUpload(a.media, a.uploadLimit)))
 	rt.handle("GET /api/v1/media/{media_id}", capDefault, a.authed(handleGetMedia(a.media)))
 	rt.handle("GET /api/v1/media/{media_id}/thumbnail", capDefault, a.authed(handleThumbnail(a.media)))
 	rt.handle("DELETE /api/v1/media/{media_id}", capDefault, a.authed(handleDeleteMedia(a.media)))

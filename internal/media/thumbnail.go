@@ -32,6 +32,7 @@ const DefaultThumbnailSize = 256
 type Thumbnail struct {
 	Data        []byte
 	ContentType string // image/png or image/jpeg
+	ETag        string // unquoted; names the source's bytes and the box
 }
 
 // ClampThumbnailSize snaps a requested edge to the nearest allowed size,
@@ -76,8 +77,9 @@ func (s *Service) Thumbnail(ctx context.Context, userID, id string, width, heigh
 	}
 	key := fmt.Sprintf("%s%dx%d", thumbnailPrefix(m.SHA256), box.X, box.Y)
 
+	etag := fmt.Sprintf("%s-%dx%d", m.SHA256, box.X, box.Y)
 	if data, err := s.cachedThumbnail(ctx, key); err != nil || data != nil {
-		return Thumbnail{Data: data, ContentType: contentType}, err
+		return Thumbnail{Data: data, ContentType: contentType, ETag: etag}, err
 	}
 	v, err, _ := s.thumbnails.Do(key, func() (any, error) {
 		// Callers share this generation, so one leaving must not cancel
@@ -89,7 +91,7 @@ func (s *Service) Thumbnail(ctx context.Context, userID, id string, width, heigh
 	if err != nil {
 		return Thumbnail{}, err
 	}
-	return Thumbnail{Data: v.([]byte), ContentType: contentType}, nil
+	return Thumbnail{Data: v.([]byte), ContentType: contentType, ETag: etag}, nil
 }
 
 // cachedThumbnail returns a stored thumbnail, or nil when there is none.

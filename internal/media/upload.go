@@ -29,9 +29,6 @@ const createAttempts = 3
 // It returns ErrTooLarge, ErrQuotaExceeded, ErrIncomplete when r fails
 // before io.EOF (a body that ends early), or the store's error.
 func (s *Service) Upload(ctx context.Context, userID, filename string, r io.Reader) (Media, error) {
-	if err := s.checkQuota(ctx, userID, 0); err != nil {
-		return Media{}, err
-	}
 	spool, err := s.spool(r)
 	if err != nil {
 		return Media{}, err
@@ -65,18 +62,18 @@ func (s *Service) checkQuota(ctx context.Context, userID string, size int64) err
 	if err != nil {
 		return err
 	}
-	if used+size > s.opts.QuotaBytes || (size == 0 && used >= s.opts.QuotaBytes) {
+	if used+size > s.opts.QuotaBytes {
 		s.metrics.UploadRejected(RejectQuota)
 		return ErrQuotaExceeded
 	}
 	return nil
 }
 
-// save puts the spooled bytes in the object store unless a row shows
-// they are stored already, then records the media row.
+// save puts the spooled bytes in the object store unless they are
+// stored already, then records the media row.
 func (s *Service) save(ctx context.Context, m Media, sp *spoolFile) error {
 	for attempt := 1; ; attempt++ {
-		exists, deleting, err := s.store.ObjectState(ctx, m.SHA256)
+		exists, deleting, err := s.objectStored(ctx, m.SHA256)
 		if err != nil {
 			return err
 		}
@@ -99,6 +96,26 @@ func (s *Service) save(ctx context.Context, m Media, sp *spoolFile) error {
 			return err
 		}
 	}
+}
+
+// objectStored reports whether the bytes of a digest are in the store,
+// and whether the collector is deleting them. A row whose object has gone
+// missing, through a lost disk or a manual removal, counts as absent, so
+// uploading the same bytes again repairs it.
+func (s *Service) objectStored(ctx context.Context, sha string) (exists, deleting bool, err error) {
+	exists, deleting, err = s.store.ObjectState(ctx, sha)
+	if err != nil || !exists || deleting {
+		return exists, deleting, err
+	}
+	_, err = s.objects.Stat(ctx, objectKey(sha))
+	if errors.Is(err, objectstore.ErrNotFound) {
+		s.logger.WarnContext(ctx, "media object missing from the store; storing the upload's copy", "sha256", sha)
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("check media object %s: %w", sha, err)
+	}
+	return true, false, nil
 }
 
 // waitForDeletion polls until the collector has removed an object's row.

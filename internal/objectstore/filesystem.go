@@ -78,14 +78,11 @@ func (s *Filesystem) Put(ctx context.Context, key string, r io.Reader, size int6
 		return fmt.Errorf("put object %s: close temporary file: %w", key, err)
 	}
 
-	if err := s.makeParentDirs(key); err != nil {
-		return fmt.Errorf("put object %s: %w", key, err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("put object %s: %w", key, err)
 	}
 	target := s.path(key)
-	if err := os.Rename(temp.Name(), target); err != nil {
+	if err := s.moveInto(temp.Name(), key); err != nil {
 		return fmt.Errorf("put object %s: %w", key, err)
 	}
 	renamed = true
@@ -222,8 +219,35 @@ func (s *Filesystem) Stat(ctx context.Context, key string) (Info, error) {
 	return Info{Key: key, Size: stat.Size(), ModTime: stat.ModTime()}, nil
 }
 
-// Delete removes the object's file. Empty directories above it stay. It
-// returns ErrInvalidKey.
+// moveInto renames a finished temporary file to the path of key. A Delete
+// may remove the key's empty folders between their creation and the
+// rename, so a rename that finds no folder makes them again once.
+func (s *Filesystem) moveInto(temp, key string) error {
+	var err error
+	for range 2 {
+		if err = s.makeParentDirs(key); err != nil {
+			return err
+		}
+		if err = os.Rename(temp, s.path(key)); !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
+// removeEmptyParents removes the folders above path that the removal of
+// path left empty, up to the root. A folder that is not empty, or that a
+// Put has just filled again, stays.
+func (s *Filesystem) removeEmptyParents(path string) {
+	for dir := filepath.Dir(path); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			return
+		}
+	}
+}
+
+// Delete removes the object's file and the directories above it that it
+// leaves empty. It returns ErrInvalidKey.
 func (s *Filesystem) Delete(ctx context.Context, key string) error {
 	if err := ValidateKey(key); err != nil {
 		return err
@@ -248,6 +272,7 @@ func (s *Filesystem) Delete(ctx context.Context, key string) error {
 	if err := syncDir(filepath.Dir(target)); err != nil {
 		return fmt.Errorf("delete object %s: %w", key, err)
 	}
+	s.removeEmptyParents(target)
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package objectstore_test
 
 import (
+	"errors"
 	"github.com/openguild/openguild/internal/objectstore"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,4 +101,31 @@ func TestFilesystemRootIsFile(t *testing.T) {
 	if !strings.Contains(err.Error(), file) {
 		t.Errorf("NewFilesystem error %q does not name the path %s", err, file)
 	}
+}
+
+func TestFilesystemDeleteRemovesEmptyFolders(t *testing.T) {
+	s, root := newTestFilesystem(t)
+	putBytes(t, s, "thumbnails/ab/abcd/64x64", []byte("a"))
+	putBytes(t, s, "thumbnails/ab/abef/64x64", []byte("b"))
+
+	if err := s.Delete(t.Context(), "thumbnails/ab/abcd/64x64"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "thumbnails", "ab", "abcd")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("emptied folder abcd still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "thumbnails", "ab", "abef", "64x64")); err != nil {
+		t.Errorf("neighbour object gone: %v", err)
+	}
+
+	if err := s.Delete(t.Context(), "thumbnails/ab/abef/64x64"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "thumbnails")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("emptied folder thumbnails still there: %v", err)
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Errorf("root removed: %v", err)
+	}
+	putBytes(t, s, "thumbnails/ab/abcd/64x64", []byte("again"))
 }
