@@ -154,6 +154,45 @@ func handleRegister(accounts Accounts) handlerFunc {
 	}
 }
 
+// The refresh-token cookie is an opt-in addition to the JSON flow for
+// browser clients. It is HttpOnly, so script on the page (injected script
+// included) cannot read the token; SameSite=Strict, so other sites cannot
+// make the browser send it; and limited to the auth routes. A response
+// that sets it sends refresh_token as "" in its JSON body.
+const (
+	refreshCookieName = "openguild_refresh"
+	refreshCookiePath = "/api/v1/auth"
+)
+
+// setRefreshCookie stores the refresh token of t in the cookie until the
+// token expires. The cookie is Secure when the request came over TLS.
+// NOTE: behind a proxy that ends TLS the request looks plain, so the
+// cookie lacks Secure there.
+func setRefreshCookie(w http.ResponseWriter, r *http.Request, t auth.Tokens) {
+	http.SetCookie(w, &http.Cookie{
+		Name: refreshCookieName, Value: t.RefreshToken, Path: refreshCookiePath,
+		Expires: t.RefreshExpiresAt, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func clearRefreshCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: refreshCookieName, Path: refreshCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// writeTokens sends t as JSON, or, in cookie mode, sets the refresh
+// cookie and leaves the token out of the body.
+func writeTokens(w http.ResponseWriter, r *http.Request, t auth.Tokens, cookie bool) {
+	body := newTokensJSON(t)
+	if cookie {
+		setRefreshCookie(w, r, t)
+		body.RefreshToken = ""
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
 func handleLogin(accounts Accounts) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
@@ -163,6 +202,7 @@ func handleLogin(accounts Accounts) handlerFunc {
 				ID   string `json:"id"`
 				Name string `json:"name"`
 			} `json:"device"`
+			RefreshCookie bool `json:"refresh_cookie"`
 		}
 		if err := decodeJSON(r, &body); err != nil {
 			return err
@@ -175,27 +215,42 @@ func handleLogin(accounts Accounts) handlerFunc {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, newTokensJSON(tokens))
+		writeTokens(w, r, tokens, body.RefreshCookie)
 		return nil
 	}
 }
 
+// handleRefresh takes the refresh token from the body, or from the refresh
+// cookie when the body has none. A refresh through the cookie, or one that
+// asks for it with refresh_cookie, answers in cookie mode.
 func handleRefresh(accounts Accounts) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
-			RefreshToken string `json:"refresh_token"`
-			DeviceID     string `json:"device_id"`
+			RefreshToken  string `json:"refresh_token"`
+			DeviceID      string `json:"device_id"`
+			RefreshCookie bool   `json:"refresh_cookie"`
 		}
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
+		token, fromCookie := body.RefreshToken, false
+		if token == "" {
+			if c, err := r.Cookie(refreshCookieName); err == nil {
+				token, fromCookie = c.Value, true
+			}
+		}
 		tokens, err := accounts.Refresh(r.Context(), auth.RefreshRequest{
-			Token: body.RefreshToken, DeviceID: body.DeviceID, IP: ClientIP(r).String(),
+			Token: token, DeviceID: body.DeviceID, IP: ClientIP(r).String(),
 		})
 		if err != nil {
+			// A rejected cookie can never work again; drop it so the
+			// browser stops sending it. Other failures keep it for a retry.
+			if fromCookie && errors.Is(err, auth.ErrInvalidRefreshToken) {
+				clearRefreshCookie(w, r)
+			}
 			return err
 		}
-		writeJSON(w, http.StatusOK, newTokensJSON(tokens))
+		writeTokens(w, r, tokens, body.RefreshCookie || fromCookie)
 		return nil
 	}
 }
@@ -205,6 +260,7 @@ func handleLogout(accounts Accounts) authedFunc {
 		if err := accounts.Logout(r.Context(), p); err != nil {
 			return err
 		}
+		clearRefreshCookie(w, r)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

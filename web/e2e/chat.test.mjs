@@ -436,6 +436,17 @@ test('two users chat through the web client', async (t) => {
       assert.ok(Date.now() < deadline, 'the access token was not refreshed within 75 s of a 1-minute lifetime');
       await alice.page.waitForTimeout(1000);
     }
+    // The refresh token lives only in the HttpOnly cookie, out of reach
+    // of script on the page.
+    const stored = await storedTokens(alice.page);
+    assert.equal(stored.refresh_token, '', 'a refresh token reached localStorage');
+    assert.equal(await alice.page.evaluate(() => document.cookie.includes('openguild_refresh')), false);
+    const cookies = await alice.context.cookies();
+    const cookie = cookies.find((c) => c.name === 'openguild_refresh');
+    assert.ok(cookie, 'no refresh cookie in the browser');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, '/api/v1/auth');
     await send(alice.page, 'sent with a refreshed token');
     await messageWith(bob.page, 'sent with a refreshed token').waitFor(WAIT);
   });

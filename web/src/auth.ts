@@ -70,8 +70,10 @@ export type RefreshFn = (refreshToken: string, deviceId: string) => Promise<Toke
 /**
  * Session keeps the token pair, persists it, and refreshes it silently.
  * Several tabs share the stored pair: before refreshing, a tab adopts a
- * newer pair another tab stored, so no tab presents a refresh token that
- * was already exchanged (the server ends a session on such a reuse).
+ * newer pair another tab stored, so tabs do not refresh one after another
+ * and no tab presents a refresh token that was already exchanged (the
+ * server ends a session on such a reuse). With the refresh cookie the
+ * stored refresh_token is "", and the pairs differ by access token.
  */
 export class Session {
   private current: Tokens | null;
@@ -120,7 +122,7 @@ export class Session {
   /** Picks up a pair that another tab stored. */
   syncFromStore(): void {
     const stored = this.load();
-    if (stored?.refresh_token === this.current?.refresh_token) return;
+    if (stored?.access_token === this.current?.access_token) return;
     if (!stored) {
       this.cancel();
       this.current = null;
@@ -148,7 +150,7 @@ export class Session {
 
   private async doRefresh(): Promise<boolean> {
     const stored = this.load();
-    if (stored && this.current && stored.refresh_token !== this.current.refresh_token) {
+    if (stored && this.current && isNewer(stored, this.current)) {
       this.current = stored;
       this.emit();
       if (Date.parse(stored.access_expires_at) - this.clock.now() > REFRESH_MARGIN_MS) {
@@ -197,4 +199,11 @@ export class Session {
   private emit(): void {
     for (const fn of this.listeners) fn(this.current);
   }
+}
+
+function isNewer(candidate: Tokens, current: Tokens): boolean {
+  return (
+    candidate.access_token !== current.access_token &&
+    Date.parse(candidate.access_expires_at) >= Date.parse(current.access_expires_at)
+  );
 }

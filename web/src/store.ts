@@ -41,13 +41,16 @@ export const PAGE_SIZE = 50;
 
 // ---- Session and API ----
 
-const refreshRequest = async (refreshToken: string, device: string): Promise<Tokens> => {
-  const resp = await new Api({ accessToken: () => null, refresh: async () => false }).post<Tokens>('/auth/refresh', {
-    refresh_token: refreshToken,
+// The refresh token lives in an HttpOnly cookie that only the auth routes
+// receive (refresh_cookie), so script on the page never holds it. A pair
+// stored before that switch still carries its token, which goes in the
+// body once and moves into the cookie.
+const refreshRequest = (refreshToken: string, device: string): Promise<Tokens> =>
+  new Api({ accessToken: () => null, refresh: async () => false }).post<Tokens>('/auth/refresh', {
+    refresh_token: refreshToken || undefined,
     device_id: device,
+    refresh_cookie: true,
   });
-  return resp;
-};
 
 export const session = new Session(localStorage, refreshRequest);
 export const api = new Api(session);
@@ -132,6 +135,7 @@ export async function login(username: string, password: string): Promise<void> {
     username,
     password,
     device: { id: deviceId(localStorage), name: deviceName(navigator.userAgent) },
+    refresh_cookie: true,
   });
   session.set(t);
   me.value = t.user;

@@ -125,6 +125,29 @@ describe('Session', () => {
     expect(session.accessToken()).toBe('access-2');
   });
 
+  it('refreshes through the cookie when the pair holds no refresh token', async () => {
+    const store = new MemoryStore();
+    const refresh = vi.fn(async () => ({ ...tokens(2), refresh_token: '' }));
+    const session = new Session(store, refresh, browserClock);
+    session.set({ ...tokens(1), refresh_token: '' });
+    expect(await session.refresh()).toBe(true);
+    expect(refresh).toHaveBeenCalledWith('', expect.any(String));
+    expect(session.accessToken()).toBe('access-2');
+    expect(store.getItem('openguild.tokens')).not.toContain('refresh-');
+  });
+
+  it('adopts another tab\'s pair in cookie mode by its access token', async () => {
+    const store = new MemoryStore();
+    const refresh = vi.fn(async () => tokens(99));
+    const session = new Session(store, refresh, browserClock);
+    session.set({ ...tokens(1), refresh_token: '' });
+    vi.advanceTimersByTime(1000);
+    store.setItem('openguild.tokens', JSON.stringify({ ...tokens(2), refresh_token: '' }));
+    expect(await session.refresh()).toBe(true);
+    expect(refresh).not.toHaveBeenCalled();
+    expect(session.accessToken()).toBe('access-2');
+  });
+
   it('loads a stored pair and schedules its refresh', async () => {
     const store = new MemoryStore();
     store.setItem('openguild.tokens', JSON.stringify(tokens(1, 2 * MINUTE)));

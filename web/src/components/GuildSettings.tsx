@@ -83,8 +83,6 @@ function Roles({ guildId }: { guildId: string }) {
   const [selected, setSelected] = useState<string>(guildId);
   const [newName, setNewName] = useState('');
   const role = list.find((r) => r.id === selected) ?? list[0];
-  const [draft, setDraft] = useState<bigint>(0n);
-  useEffect(() => setDraft(parsePermissions(role?.permissions)), [role?.id, role?.permissions]);
 
   const create = async (ev: Event) => {
     ev.preventDefault();
@@ -93,26 +91,6 @@ function Roles({ guildId }: { guildId: string }) {
       setNewName('');
       await refreshRoles(guildId);
       setSelected(r.id);
-    } catch (err) {
-      notify(describeError(err));
-    }
-  };
-  const save = async () => {
-    if (!role) return;
-    try {
-      await api.patch<Role>(`/guilds/${guildId}/roles/${role.id}`, { permissions: draft.toString() });
-      await refreshRoles(guildId);
-      notify('Role saved.', 'info');
-    } catch (err) {
-      notify(describeError(err));
-    }
-  };
-  const remove = async () => {
-    if (!role || role.id === guildId || !confirm(`Delete the role ${role.name}?`)) return;
-    try {
-      await api.del(`/guilds/${guildId}/roles/${role.id}`);
-      setSelected(guildId);
-      await refreshRoles(guildId);
     } catch (err) {
       notify(describeError(err));
     }
@@ -137,28 +115,53 @@ function Roles({ guildId }: { guildId: string }) {
           ))}
         </select>
       </label>
-      {role && (
-        <fieldset>
-          <legend>Permissions of {role.name}</legend>
-          {PERMISSIONS.map((p) => (
-            <label key={p.bit} class="check">
-              <input type="checkbox" checked={hasBit(draft, p.bit)} onChange={(e) => setDraft(withBit(draft, p.bit, e.currentTarget.checked))} />
-              {p.label}
-            </label>
-          ))}
-          <div class="row">
-            <button class="primary" onClick={() => void save()}>
-              Save permissions
-            </button>
-            {role.id !== guildId && (
-              <button class="danger" onClick={() => void remove()}>
-                Delete role
-              </button>
-            )}
-          </div>
-        </fieldset>
-      )}
+      {role && <RoleEditor key={role.id} guildId={guildId} role={role} onDeleted={() => setSelected(guildId)} />}
     </div>
+  );
+}
+
+/** Edits one role's permissions; keyed by role, so its draft starts fresh. */
+function RoleEditor({ guildId, role, onDeleted }: { guildId: string; role: Role; onDeleted: () => void }) {
+  const [draft, setDraft] = useState<bigint>(() => parsePermissions(role.permissions));
+  const save = async () => {
+    try {
+      await api.patch<Role>(`/guilds/${guildId}/roles/${role.id}`, { permissions: draft.toString() });
+      await refreshRoles(guildId);
+      notify('Role saved.', 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const remove = async () => {
+    if (role.id === guildId || !confirm(`Delete the role ${role.name}?`)) return;
+    try {
+      await api.del(`/guilds/${guildId}/roles/${role.id}`);
+      onDeleted();
+      await refreshRoles(guildId);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  return (
+    <fieldset>
+      <legend>Permissions of {role.name}</legend>
+      {PERMISSIONS.map((p) => (
+        <label key={p.bit} class="check">
+          <input type="checkbox" checked={hasBit(draft, p.bit)} onChange={(e) => setDraft(withBit(draft, p.bit, e.currentTarget.checked))} />
+          {p.label}
+        </label>
+      ))}
+      <div class="row">
+        <button class="primary" onClick={() => void save()}>
+          Save permissions
+        </button>
+        {role.id !== guildId && (
+          <button class="danger" onClick={() => void remove()}>
+            Delete role
+          </button>
+        )}
+      </div>
+    </fieldset>
   );
 }
 
@@ -193,41 +196,24 @@ function Overwrites({ guildId }: { guildId: string }) {
   const [channelId, setChannelId] = useState(chans[0]?.id ?? '');
   const [roleId, setRoleId] = useState(guildId);
   const [existing, setExisting] = useState<Record<string, Overwrite>>({});
-  const [allow, setAllow] = useState(0n);
-  const [deny, setDeny] = useState(0n);
+  const [loadedFor, setLoadedFor] = useState<string | null>(null);
 
   useEffect(() => {
     if (!channelId) return;
-    loadOverwrites(channelId).then(setExisting, (err) => notify(describeError(err)));
+    let live = true;
+    setLoadedFor(null);
+    loadOverwrites(channelId).then(
+      (found) => {
+        if (!live) return;
+        setExisting(found);
+        setLoadedFor(channelId);
+      },
+      (err) => notify(describeError(err)),
+    );
+    return () => {
+      live = false;
+    };
   }, [channelId]);
-  useEffect(() => {
-    setAllow(parsePermissions(existing[roleId]?.allow));
-    setDeny(parsePermissions(existing[roleId]?.deny));
-  }, [roleId, existing]);
-
-  const setState = (bit: number, state: string) => {
-    setAllow(withBit(allow, bit, state === 'allow'));
-    setDeny(withBit(deny, bit, state === 'deny'));
-  };
-  const save = async () => {
-    try {
-      await api.put(`/channels/${channelId}/permissions/${roleId}`, { type: 'role', allow: allow.toString(), deny: deny.toString() });
-      setExisting({ ...existing, [roleId]: { target_id: roleId, type: 'role', allow: allow.toString(), deny: deny.toString() } });
-      notify('Channel permissions saved.', 'info');
-    } catch (err) {
-      notify(describeError(err));
-    }
-  };
-  const clear = async () => {
-    try {
-      await api.del(`/channels/${channelId}/permissions/${roleId}`);
-      const next = { ...existing };
-      delete next[roleId];
-      setExisting(next);
-    } catch (err) {
-      notify(describeError(err));
-    }
-  };
 
   return (
     <div>
@@ -254,6 +240,63 @@ function Overwrites({ guildId }: { guildId: string }) {
           </select>
         </label>
       </div>
+      {/* The editor mounts only once the channel's overwrites are loaded,
+          so a late answer cannot replace what the user has picked. */}
+      {loadedFor === channelId ? (
+        <OverwriteEditor
+          key={`${channelId}/${roleId}`}
+          channelId={channelId}
+          roleId={roleId}
+          current={existing[roleId]}
+          onChange={(ow) => {
+            const next = { ...existing };
+            if (ow) next[roleId] = ow;
+            else delete next[roleId];
+            setExisting(next);
+          }}
+        />
+      ) : (
+        <p class="hint">Loading the channel's overwrites…</p>
+      )}
+    </div>
+  );
+}
+
+function OverwriteEditor(props: {
+  channelId: string;
+  roleId: string;
+  current: Overwrite | undefined;
+  onChange: (ow: Overwrite | undefined) => void;
+}) {
+  const { channelId, roleId, current, onChange } = props;
+  const [allow, setAllow] = useState(() => parsePermissions(current?.allow));
+  const [deny, setDeny] = useState(() => parsePermissions(current?.deny));
+
+  const setState = (bit: number, state: string) => {
+    setAllow(withBit(allow, bit, state === 'allow'));
+    setDeny(withBit(deny, bit, state === 'deny'));
+  };
+  const save = async () => {
+    try {
+      const body = { type: 'role' as const, allow: allow.toString(), deny: deny.toString() };
+      await api.put(`/channels/${channelId}/permissions/${roleId}`, body);
+      onChange({ target_id: roleId, ...body });
+      notify('Channel permissions saved.', 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const clear = async () => {
+    try {
+      await api.del(`/channels/${channelId}/permissions/${roleId}`);
+      onChange(undefined);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+
+  return (
+    <>
       <table class="overwrites">
         <thead>
           <tr>
@@ -280,14 +323,14 @@ function Overwrites({ guildId }: { guildId: string }) {
         </tbody>
       </table>
       <div class="row">
-        <button class="primary" onClick={() => void save()} disabled={!channelId}>
+        <button class="primary" onClick={() => void save()}>
           Save overwrite
         </button>
-        <button onClick={() => void clear()} disabled={!existing[roleId]}>
+        <button onClick={() => void clear()} disabled={!current}>
           Remove overwrite
         </button>
       </div>
-    </div>
+    </>
   );
 }
 
