@@ -43,9 +43,9 @@ export function ChannelView({ channelId }: { channelId: string }) {
         <h1>{title}</h1>
         {channel.topic && <p class="topic">{channel.topic}</p>}
       </header>
-      <Timeline channel={channel} />
+      <Timeline key={channel.id} channel={channel} />
       <TypingLine channel={channel} />
-      <Composer channel={channel} />
+      <Composer key={channel.id} channel={channel} />
       {dragging && (
         <div class="drop-hint" aria-hidden="true">
           Drop files to upload

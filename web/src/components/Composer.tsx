@@ -14,8 +14,16 @@ import { CONTENT_MAX, contentProblem, scalarLength } from '../timeline';
 import type { Channel } from '../types';
 import { editing, replyingTo } from './Timeline';
 
+/** Unsent text per channel, kept while the user looks elsewhere. */
+const drafts = new Map<string, string>();
+
+/** The message box of one channel; mount it keyed by channel id. */
 export function Composer({ channel }: { channel: Channel }) {
-  const [text, setText] = useState('');
+  const [text, setTextState] = useState(() => drafts.get(channel.id) ?? '');
+  const setText = (value: string) => {
+    drafts.set(channel.id, value);
+    setTextState(value);
+  };
   const ref = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const list = uploads.value[channel.id] ?? [];
@@ -28,9 +36,8 @@ export function Composer({ channel }: { channel: Channel }) {
   const label = channel.guild_id ? `Message #${channel.name}` : 'Message';
 
   useEffect(() => {
-    setText('');
     ref.current?.focus();
-  }, [channel.id]);
+  }, []);
 
   useEffect(() => {
     if (replyId) ref.current?.focus();

@@ -75,11 +75,6 @@ export function Timeline({ channel }: { channel: Channel }) {
     prevHeight.current = el.scrollHeight;
   });
 
-  useEffect(() => {
-    stick.current = true;
-    prevFirst.current = undefined;
-  }, [channel.id]);
-
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
