@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // The dev server forwards API and gateway traffic to a homeserver started
-// with `go run ./cmd/openguild`; OPENGUILD_URL overrides its address.
+// with `go run ./cmd/openguild`. OPENGUILD_URL overrides its address.
 const target = process.env.OPENGUILD_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({

@@ -222,7 +222,7 @@ func handleLogin(accounts Accounts) handlerFunc {
 
 // handleRefresh takes the refresh token from the body, or from the refresh
 // cookie when the body has none. A refresh through the cookie, or one that
-// asks for it with refresh_cookie, answers in cookie mode.
+// sets refresh_cookie, gets its response in cookie mode.
 func handleRefresh(accounts Accounts) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {

@@ -140,7 +140,7 @@ func TestRefreshWithoutCookieModeIsUnchanged(t *testing.T) {
 		t.Fatal("plain login withheld the refresh token")
 	}
 
-	// A body token wins over a cookie, and the answer stays in JSON.
+	// A body token wins over a cookie, and the response keeps the token in JSON.
 	refreshed := s.Do(t, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": tok.RefreshToken, "device_id": "device-1"},
 		"Cookie", "openguild_refresh=stale")
 	if refreshed.StatusCode != http.StatusOK {

@@ -37,7 +37,7 @@ const (
 
 const assetsPrefix = "/assets/"
 
-// Handler returns the handler that serves the client in fsys, which holds
+// Handler returns the handler that serves the client in fsys, which has
 // index.html at its root. A missing file under /assets/ gets 404, since an
 // old page asking for a replaced bundle must not get HTML as script. When
 // fsys has no index.html, every request gets 503 with a hint to build the

@@ -107,7 +107,7 @@ func TestHandlerWithoutBundle(t *testing.T) {
 
 // TestServerServesClient checks the handler as the homeserver mounts it:
 // the embedded bundle at /, the page policy in place of the API's, and API
-// paths still answered by the API.
+// paths still handled by the API.
 func TestServerServesClient(t *testing.T) {
 	srv := servertest.Start(t)
 

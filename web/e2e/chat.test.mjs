@@ -63,7 +63,8 @@ async function apiAs(page, method, path, body) {
 /** Returns the id of the guild the page shows, from its URL. */
 async function currentGuildId(page) {
   const match = /\/channels\/([^/]+)/.exec(new URL(page.url()).pathname);
-  assert.ok(match && match[1] !== '@me', `the page shows no guild: ${page.url()}`);
+  assert.ok(match, `the page shows no channel: ${page.url()}`);
+  assert.notEqual(match[1], '@me', `the page shows no guild: ${page.url()}`);
   return match[1];
 }
 
@@ -77,8 +78,8 @@ function messageWith(page, text) {
 
 before(async () => {
   server = await startServer([
-    // The shortest access token the server allows, so the test sees the
-    // client refresh it silently.
+    // The shortest access token lifetime the server allows, so the client
+    // must refresh it silently during the test.
     '--auth-access-token-lifetime', '1m',
     // Room for seeding a long history quickly; slowmode covers the 429 path.
     '--limits-message-per-user', '400/10s',
@@ -325,7 +326,7 @@ test('two users chat through the web client', async (t) => {
     await alice.page.getByLabel('Category', { exact: true }).selectOption({ label: 'Archive' });
     await alice.page.getByRole('button', { name: 'Create', exact: true }).click();
 
-    // Bob sees the new channel live, under its category.
+    // The new channel appears live on Bob's page, under its category.
     const bobHistory = bob.page.getByRole('region', { name: 'Category Archive' }).getByRole('link', { name: /^channel history/ });
     await bobHistory.waitFor(WAIT);
 

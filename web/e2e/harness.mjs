@@ -23,7 +23,7 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Starts the homeserver on a free loopback port with a fresh data
- * directory. OPENGUILD_BIN names a built binary; without it the server is
+ * directory. OPENGUILD_BIN names a built binary. Without it, the server is
  * built from this checkout first.
  */
 export async function startServer(extraArgs = []) {
@@ -50,7 +50,7 @@ export async function startServer(extraArgs = []) {
             resolve(`http://${entry.addr}`);
           }
         } catch {
-          // A partial line; the address comes in a later chunk.
+          // A partial line: the address comes in a later chunk.
         }
       }
     };

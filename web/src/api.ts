@@ -13,7 +13,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** True when the request never reached the server or got no answer. */
+  /** True when the request never reached the server or got no response. */
   get isNetwork(): boolean {
     return this.status === 0;
   }
@@ -34,7 +34,7 @@ export async function errorFromResponse(resp: Response): Promise<ApiError> {
     // Not the JSON envelope, such as a proxy's error page.
   }
   const code = typeof body?.error === 'string' ? body.error : `http_${resp.status}`;
-  const message = typeof body?.message === 'string' ? body.message : `The server answered ${resp.status}.`;
+  const message = typeof body?.message === 'string' ? body.message : `The server returned status ${resp.status}.`;
   let retry = typeof body?.retry_after_ms === 'number' ? body.retry_after_ms : 0;
   if (!retry && resp.status === 429) {
     retry = Number(resp.headers.get('Retry-After') ?? '1') * 1000;

@@ -69,11 +69,11 @@ export type RefreshFn = (refreshToken: string, deviceId: string) => Promise<Toke
 
 /**
  * Session keeps the token pair, persists it, and refreshes it silently.
- * Several tabs share the stored pair: before refreshing, a tab adopts a
- * newer pair another tab stored, so tabs do not refresh one after another
- * and no tab presents a refresh token that was already exchanged (the
- * server ends a session on such a reuse). With the refresh cookie the
- * stored refresh_token is "", and the pairs differ by access token.
+ * Several tabs share the stored pair. Before refreshing, a tab adopts a
+ * newer pair that another tab stored, so tabs do not refresh one after
+ * another. No tab then presents a refresh token that was already
+ * exchanged, which would end the session on the server. With the refresh
+ * cookie the stored refresh_token is "", and pairs differ by access token.
  */
 export class Session {
   private current: Tokens | null;

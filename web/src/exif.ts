@@ -12,6 +12,7 @@
  */
 export function stripJpegMetadata(input: Uint8Array): Uint8Array {
   if (input.length < 4 || input[0] !== 0xff || input[1] !== 0xd8) return input;
+
   const parts: Uint8Array[] = [input.subarray(0, 2)];
   let pos = 2;
   let removed = false;
@@ -28,6 +29,7 @@ export function stripJpegMetadata(input: Uint8Array): Uint8Array {
       pos += 2;
       continue;
     }
+
     const length = (input[pos + 2] << 8) | input[pos + 3];
     if (length < 2 || pos + 2 + length > input.length) return input;
     if (marker === 0xda) {
@@ -49,6 +51,7 @@ export function stripJpegMetadata(input: Uint8Array): Uint8Array {
     pos += 2 + length;
   }
   if (!removed) return input;
+
   if (pos < input.length) parts.push(input.subarray(pos));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;

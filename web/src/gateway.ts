@@ -107,7 +107,7 @@ export class Gateway {
       if (this.socket === socket) this.onClose(ev.code);
     };
     socket.onerror = () => {
-      // A close event follows every error; onClose handles the reconnect.
+      // A close event follows every error, and onClose handles the reconnect.
     };
   }
 
@@ -147,7 +147,7 @@ export class Gateway {
         h.presence(frame.d);
         break;
       case 'reconnect':
-        // The server is going away; it closes with 1001 next.
+        // The server is going away and closes with 1001 next.
         break;
     }
   }

@@ -1,5 +1,5 @@
 // A small, safe subset of Markdown for message text. It returns a tree of
-// plain segments that components turn into DOM nodes; nothing here is
+// plain segments that components turn into DOM nodes. Nothing here is
 // ever parsed as HTML, so markup in a message stays text.
 
 export type Segment =

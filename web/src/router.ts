@@ -1,5 +1,5 @@
-// Client-side routes on the History API. The server answers every path
-// outside /api/ with the app, so each route below is also a valid URL to
+// Client-side routes on the History API. The server returns the app for
+// every path outside /api/, so each route below is also a valid URL to
 // open or share.
 
 import { signal } from '@preact/signals';

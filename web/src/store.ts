@@ -41,10 +41,10 @@ export const PAGE_SIZE = 50;
 
 // ---- Session and API ----
 
-// The refresh token lives in an HttpOnly cookie that only the auth routes
-// receive (refresh_cookie), so script on the page never holds it. A pair
-// stored before that switch still carries its token, which goes in the
-// body once and moves into the cookie.
+// The refresh token is kept in an HttpOnly cookie that only the auth
+// routes receive (refresh_cookie), so script on the page cannot read it.
+// A pair stored before that switch still contains its token, which goes
+// in the body once and then moves into the cookie.
 const refreshRequest = (refreshToken: string, device: string): Promise<Tokens> =>
   new Api({ accessToken: () => null, refresh: async () => false }).post<Tokens>('/auth/refresh', {
     refresh_token: refreshToken || undefined,
@@ -267,7 +267,7 @@ export function activeChannelId(): string | undefined {
 function onDispatch(f: Dispatch): void {
   if (typeof f.seq === 'number' && !tracker.accept(f.channel_id, f.seq)) return;
   // A dispatch may name a channel that is new or has just become visible,
-  // such as a DM another user opened; fetch it so it shows.
+  // such as a DM another user opened. Fetch it so that it shows.
   const isGuildLog = f.channel_id === f.guild_id || !!guilds.value[f.channel_id];
   if (!isGuildLog && !channels.value[f.channel_id] && f.t !== 'channel_delete') void fetchChannel(f.channel_id);
   const d = f.d;

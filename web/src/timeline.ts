@@ -1,6 +1,6 @@
 // Pure state of one channel's timeline: the messages known so far in seq
-// order, the sends still in flight, and the rules that keep both free of
-// duplicates whatever order REST pages, live dispatches, resume replays
+// order, and the sends still in flight. The rules here keep both free of
+// duplicates, whatever order REST pages, live dispatches, resume replays
 // and send responses arrive in.
 
 import type { Media, Message } from './types';
@@ -37,9 +37,9 @@ export function emptyTimeline(): Timeline {
 
 /**
  * Merges messages into the timeline. A message already present is
- * replaced by the incoming copy, unless that copy is an older edit; a
- * deleted id stays out; a pending send whose nonce arrives as a real
- * message of the same author is dropped, so it shows once.
+ * replaced by the incoming copy, unless that copy is an older edit. A
+ * deleted id stays out. A pending send is dropped when its nonce arrives
+ * on a real message of the same author, so the message shows once.
  */
 export function mergeMessages(tl: Timeline, incoming: Message[], selfId?: string): Timeline {
   if (incoming.length === 0) return tl;
@@ -60,8 +60,8 @@ function newerCopy(old: Message, incoming: Message): Message {
   const oldEdit = old.edited_at ? Date.parse(old.edited_at) : 0;
   const newEdit = incoming.edited_at ? Date.parse(incoming.edited_at) : 0;
   if (newEdit < oldEdit) return old;
-  // Dispatched copies say me=false for every reaction because every reader
-  // gets the same bytes; keep what this user already knew.
+  // Dispatched copies have me=false in every reaction, because every
+  // reader gets the same bytes. Keep the flags this user already had.
   const reactions = incoming.reactions.map((r) => {
     const known = old.reactions.find((o) => o.emoji === r.emoji);
     return { ...r, me: r.me || (known?.me ?? false) };

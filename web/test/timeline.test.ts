@@ -117,7 +117,7 @@ describe('optimistic sends', () => {
     const sent = msg(3, { author_id: ALICE, nonce: 'n-1' });
     tl = mergeMessages(tl, [sent], ALICE); // response of the send
     tl = mergeMessages(tl, [sent], ALICE); // live dispatch
-    tl = mergeMessages(tl, [sent], ALICE); // retry with the same nonce answered 200
+    tl = mergeMessages(tl, [sent], ALICE); // 200 to a retry with the same nonce
     expect(tl.messages).toHaveLength(1);
     expect(tl.pending).toHaveLength(0);
   });

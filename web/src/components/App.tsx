@@ -22,8 +22,8 @@ import { UserSettings } from './UserSettings';
 export function App() {
   const r = route.value;
 
-  // An invite link opens the app; the code waits until the user is
-  // logged in and the gateway is ready, then it is accepted.
+  // An invite link opens the app. The code waits until the user is
+  // logged in and the gateway is ready, and is then accepted.
   useEffect(() => {
     if (r.name !== 'invite') return;
     rememberInvite(r.code);

@@ -64,9 +64,12 @@ function TypingLine({ channel }: { channel: Channel }) {
   const who = Object.entries(typing.value[channel.id] ?? {})
     .filter(([, expires]) => expires > now)
     .map(([id]) => displayName(id, channel.guild_id));
+  let text = '';
+  if (who.length === 1) text = `${who[0]} is typing…`;
+  else if (who.length > 1) text = `${who.join(', ')} are typing…`;
   return (
     <p class="typing" aria-live="polite">
-      {who.length === 0 ? '' : who.length === 1 ? `${who[0]} is typing…` : `${who.join(', ')} are typing…`}
+      {text}
     </p>
   );
 }

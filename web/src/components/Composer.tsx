@@ -17,7 +17,7 @@ import { editing, replyingTo } from './Timeline';
 /** Unsent text per channel, kept while the user looks elsewhere. */
 const drafts = new Map<string, string>();
 
-/** The message box of one channel; mount it keyed by channel id. */
+/** Renders the message box of one channel. Mount it keyed by channel id. */
 export function Composer({ channel }: { channel: Channel }) {
   const [text, setTextState] = useState(() => drafts.get(channel.id) ?? '');
   const setText = (value: string) => {

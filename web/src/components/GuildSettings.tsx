@@ -120,7 +120,7 @@ function Roles({ guildId }: { guildId: string }) {
   );
 }
 
-/** Edits one role's permissions; keyed by role, so its draft starts fresh. */
+/** Renders the permission editor of one role. Keyed by role, so each draft starts fresh. */
 function RoleEditor({ guildId, role, onDeleted }: { guildId: string; role: Role; onDeleted: () => void }) {
   const [draft, setDraft] = useState<bigint>(() => parsePermissions(role.permissions));
   const save = async () => {

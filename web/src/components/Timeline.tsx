@@ -276,13 +276,19 @@ function EditBox({ m }: { m: Message }) {
   );
 }
 
+const PENDING_LABELS: Record<PendingSend['status'], string> = {
+  sending: 'Sending…',
+  waiting: 'Waiting…',
+  failed: 'Not sent',
+};
+
 function PendingItem({ p, channelId }: { p: PendingSend; channelId: string }) {
   const author = me.value?.display_name ?? '';
   return (
     <li class={`message pending ${p.status}`} tabIndex={0} aria-label={`${author}, ${p.status === 'failed' ? 'not sent' : 'sending'}`}>
       <header>
         <span class="author">{author}</span>
-        <span class="state">{p.status === 'sending' ? 'Sending…' : p.status === 'waiting' ? 'Waiting…' : 'Not sent'}</span>
+        <span class="state">{PENDING_LABELS[p.status]}</span>
       </header>
       <div class="content">
         <MessageText content={p.content} guildId={null} />
