@@ -286,6 +286,44 @@ test('two users chat through the web client', async (t) => {
     await shot(alice.page, '06-reconnected');
   });
 
+  await t.test('replies, Shift+Enter, keyboard navigation and dropped files', async () => {
+    // Reply to Bob's message, with a second line typed through Shift+Enter.
+    const target = messageWith(alice.page, 'after the reconnect');
+    await target.hover();
+    await target.getByRole('button', { name: 'Reply' }).click();
+    await alice.page.getByRole('status').filter({ hasText: 'Replying to Bob' }).waitFor(WAIT);
+    await composer(alice.page).pressSequentially('first reply line');
+    await composer(alice.page).press('Shift+Enter');
+    await composer(alice.page).pressSequentially('second reply line');
+    assert.equal(await composer(alice.page).inputValue(), 'first reply line\nsecond reply line');
+    await composer(alice.page).press('Enter');
+    const reply = messageWith(bob.page, 'second reply line');
+    await reply.waitFor(WAIT);
+    assert.match(await reply.locator('.reply-ref').innerText(), /Bob after the reconnect/);
+    assert.equal(await reply.locator('.content').innerText(), 'first reply line\nsecond reply line');
+
+    // Arrow keys move focus from message to message.
+    const items = alice.page.locator('.messages > li.message');
+    const count = await items.count();
+    await items.nth(count - 2).focus();
+    await alice.page.keyboard.press('ArrowDown');
+    assert.equal(await items.nth(count - 1).evaluate((el) => el === document.activeElement), true, 'ArrowDown did not move to the next message');
+    await alice.page.keyboard.press('ArrowUp');
+    assert.equal(await items.nth(count - 2).evaluate((el) => el === document.activeElement), true, 'ArrowUp did not move back');
+
+    // A file dropped on the channel uploads like one picked by hand.
+    await alice.page.locator('.channel-view').evaluate((view) => {
+      const data = new DataTransfer();
+      data.items.add(new File(['dropped text\n'], 'dropped.txt', { type: 'text/plain' }));
+      view.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      view.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await alice.page.locator('.uploads .upload', { hasText: 'dropped.txt' }).waitFor(WAIT);
+    await alice.page.locator('.composer .send:not([disabled])').waitFor(WAIT);
+    await composer(alice.page).press('Enter');
+    await messageWith(bob.page, 'dropped.txt').getByRole('link', { name: 'dropped.txt' }).waitFor(WAIT);
+  });
+
   let aliceLoginToken;
 
   await t.test('typing shows on the other side', async () => {
