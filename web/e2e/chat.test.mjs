@@ -173,6 +173,11 @@ test('two users chat through the web client', async (t) => {
   });
 
   await t.test('a deleted message disappears for both', async () => {
+    // Without MANAGE_MESSAGES, Bob gets no Delete button on Alice's message.
+    const alices = messageWith(bob.page, 'Hello Bob, edited by Alice');
+    await alices.hover();
+    assert.equal(await alices.getByRole('button', { name: 'Delete' }).count(), 0);
+
     await send(bob.page, 'this one will be deleted');
     const onAlice = messageWith(alice.page, 'this one will be deleted');
     await onAlice.waitFor(WAIT);
@@ -496,6 +501,12 @@ test('two users chat through the web client', async (t) => {
     await alice.page.getByText('(this browser)').waitFor(WAIT);
     await shot(alice.page, '07-sessions');
     await alice.page.goBack();
+
+    await bob.page.getByRole('button', { name: 'Switch to the light theme' }).click();
+    assert.equal(await bob.page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    await shot(bob.page, '07-light');
+    await bob.page.getByRole('button', { name: 'Switch to the dark theme' }).click();
+    assert.equal(await bob.page.evaluate(() => document.documentElement.dataset.theme), 'dark');
 
     await bob.page.setViewportSize({ width: 390, height: 844 });
     await bob.page.getByRole('button', { name: 'Open navigation' }).waitFor(WAIT);

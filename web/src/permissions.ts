@@ -27,6 +27,11 @@ export const PERMISSIONS: { bit: number; name: string; label: string }[] = [
   { bit: 40, name: 'ADMINISTRATOR', label: 'Administrator' },
 ];
 
+export const ADMINISTRATOR_BIT = 40;
+export const MANAGE_MESSAGES_BIT = 3;
+export const KICK_MEMBERS_BIT = 11;
+export const BAN_MEMBERS_BIT = 12;
+
 export function parsePermissions(value: string | undefined): bigint {
   try {
     return BigInt(value ?? '0');

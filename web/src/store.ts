@@ -7,6 +7,7 @@ import { Api, ApiError } from './api';
 import { Session, deviceId, deviceName } from './auth';
 import { prepareUpload } from './exif';
 import { Gateway, gatewayUrl, type GatewayState } from './gateway';
+import { ADMINISTRATOR_BIT, hasBit, parsePermissions } from './permissions';
 import { navigate, paths, route } from './router';
 import { uploadMedia } from './upload';
 import {
@@ -541,6 +542,23 @@ export function ensureUser(id: string): Promise<void> {
   return p;
 }
 
+/**
+ * Reports whether the user holds a guild-level permission bit, as owner,
+ * through ADMINISTRATOR, or through a role. Channel overwrites are not
+ * applied, so the answer only decides which controls to offer: the
+ * server still checks each request.
+ */
+export function holdsPermission(guildId: string | null, bit: number): boolean {
+  const self = me.value?.id;
+  if (!guildId || !self) return false;
+  if (guilds.value[guildId]?.owner_id === self) return true;
+  const member = members.value[guildId]?.[self];
+  const held = [guildId, ...(member?.role_ids ?? [])];
+  return (roles.value[guildId] ?? [])
+    .filter((r) => held.includes(r.id))
+    .some((r) => hasBit(parsePermissions(r.permissions), bit) || hasBit(parsePermissions(r.permissions), ADMINISTRATOR_BIT));
+}
+
 /** Returns the name to show for a user: nickname, display name or id. */
 export function displayName(userId: string, guildId?: string | null): string {
   const m = guildId ? members.value[guildId]?.[userId] : undefined;
@@ -622,6 +640,7 @@ export async function openChannel(channelId: string): Promise<void> {
   const c = channels.value[channelId];
   if (c?.guild_id && !members.value[c.guild_id]) void fetchMembers(c.guild_id).catch(() => undefined);
   if (c?.guild_id && !roles.value[c.guild_id]) void refreshRoles(c.guild_id);
+  if (c?.guild_id && !guilds.value[c.guild_id]?.owner_id) void fetchGuildDetails(c.guild_id);
   if (tl.loaded || loading.has(channelId) || !c || c.kind === 'category' || c.kind === 'voice') return;
   loading.add(channelId);
   try {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, describeError, fetchMembers, guilds, me, members, notify, openDm, presence } from '../store';
+import { BAN_MEMBERS_BIT, KICK_MEMBERS_BIT } from '../permissions';
+import { api, describeError, fetchMembers, guilds, holdsPermission, me, members, notify, openDm, presence } from '../store';
 import type { Member } from '../types';
 
 const ORDER = { online: 0, idle: 1, offline: 2 } as const;
@@ -62,20 +63,20 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
               Message
             </button>
           )}
-          {!self && !owner && (
-            <>
-              <button class="small" onClick={act(() => api.del(`/guilds/${guildId}/members/${m.user.id}`))}>
-                Kick
-              </button>
-              <button
-                class="small danger"
-                onClick={act(async () => {
-                  if (confirm(`Ban ${name(m)} from this guild?`)) await api.put(`/guilds/${guildId}/bans/${m.user.id}`, {});
-                })}
-              >
-                Ban
-              </button>
-            </>
+          {!self && !owner && holdsPermission(guildId, KICK_MEMBERS_BIT) && (
+            <button class="small" onClick={act(() => api.del(`/guilds/${guildId}/members/${m.user.id}`))}>
+              Kick
+            </button>
+          )}
+          {!self && !owner && holdsPermission(guildId, BAN_MEMBERS_BIT) && (
+            <button
+              class="small danger"
+              onClick={act(async () => {
+                if (confirm(`Ban ${name(m)} from this guild?`)) await api.put(`/guilds/${guildId}/bans/${m.user.id}`, {});
+              })}
+            >
+              Ban
+            </button>
           )}
         </div>
       )}

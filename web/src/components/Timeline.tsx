@@ -7,6 +7,7 @@ import {
   discardSend,
   displayName,
   editMessage,
+  holdsPermission,
   loadOlder,
   me,
   mentionsMe,
@@ -15,6 +16,7 @@ import {
   timelines,
   toggleReaction,
 } from '../store';
+import { MANAGE_MESSAGES_BIT } from '../permissions';
 import { contentProblem, type PendingSend } from '../timeline';
 import type { Channel, Media, Message } from '../types';
 import { MessageText } from './MessageText';
@@ -212,9 +214,11 @@ function MessageItem({ m, channel, grouped, all }: { m: Message; channel: Channe
             Edit
           </button>
         )}
-        <button class="small danger" onClick={remove}>
-          Delete
-        </button>
+        {(mine || holdsPermission(channel.guild_id, MANAGE_MESSAGES_BIT)) && (
+          <button class="small danger" onClick={remove}>
+            Delete
+          </button>
+        )}
       </div>
       {picking && (
         <div class="picker" role="group" aria-label="Pick a reaction">
