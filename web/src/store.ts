@@ -143,8 +143,13 @@ export async function login(username: string, password: string): Promise<void> {
   startGateway();
 }
 
-export async function register(username: string, password: string, displayName: string): Promise<void> {
-  await api.post('/auth/register', { username, password, display_name: displayName || undefined });
+export async function register(username: string, password: string, displayName: string, registrationToken = ''): Promise<void> {
+  await api.post('/auth/register', {
+    username,
+    password,
+    display_name: displayName || undefined,
+    registration_token: registrationToken || undefined,
+  });
   await login(username, password);
 }
 
@@ -207,6 +212,13 @@ export function startGateway(): void {
 
 window.addEventListener('online', () => gateway?.reconnectNow());
 
+// Messages that arrive in the open channel while the tab is hidden count
+// as unread; coming back to the tab marks them read.
+document.addEventListener('visibilitychange', () => {
+  const active = activeChannelId();
+  if (document.visibilityState === 'visible' && active) scheduleMarkRead(active);
+});
+
 /**
  * Reconnects with identify for a fresh ready. Used after joining a guild:
  * ready lists the presences of the new guild's members, which the gateway
@@ -217,7 +229,8 @@ function restartGateway(): void {
   gateway?.reconnectNow();
 }
 
-function onReady(r: Ready): void {
+/** Applies a ready frame. Exported for tests. */
+export function onReady(r: Ready): void {
   hadReady = true;
   tracker.clear();
   const nextGuilds: Record<string, Guild> = {};
@@ -265,7 +278,8 @@ export function activeChannelId(): string | undefined {
   return r.name === 'guild' || r.name === 'home' ? r.channelId : undefined;
 }
 
-function onDispatch(f: Dispatch): void {
+/** Applies a dispatch frame once per log seq. Exported for tests. */
+export function onDispatch(f: Dispatch): void {
   if (typeof f.seq === 'number' && !tracker.accept(f.channel_id, f.seq)) return;
   // A dispatch may name a channel that is new or has just become visible,
   // such as a DM another user opened. Fetch it so that it shows.

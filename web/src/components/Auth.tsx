@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { ApiError } from '../api';
 import { navigate, route } from '../router';
 import { describeError, login, pendingInvite, register } from '../store';
 
@@ -8,6 +9,8 @@ export function AuthScreen() {
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [error, setError] = useState('');
+  const [registrationToken, setRegistrationToken] = useState('');
+  const [needsToken, setNeedsToken] = useState(false);
   const [busy, setBusy] = useState(false);
 
   const submit = async (ev: Event) => {
@@ -15,10 +18,12 @@ export function AuthScreen() {
     setError('');
     setBusy(true);
     try {
-      if (mode === 'register') await register(username.trim(), password, displayName.trim());
+      if (mode === 'register') await register(username.trim(), password, displayName.trim(), registrationToken.trim());
       else await login(username.trim(), password);
       navigate('/channels/@me', true);
     } catch (err) {
+      // A server in invite mode wants a registration token from its operator.
+      if (err instanceof ApiError && err.code === 'invalid_registration_token') setNeedsToken(true);
       setError(describeError(err));
     } finally {
       setBusy(false);
@@ -62,6 +67,12 @@ export function AuthScreen() {
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
         </label>
+        {mode === 'register' && needsToken && (
+          <label>
+            Registration token
+            <input name="registration_token" required value={registrationToken} onInput={(e) => setRegistrationToken(e.currentTarget.value)} />
+          </label>
+        )}
         {error && (
           <p class="error" role="alert">
             {error}
