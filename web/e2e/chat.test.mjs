@@ -542,6 +542,14 @@ test('two users chat through the web client', async (t) => {
     await alice.page.getByRole('button', { name: 'Lift ban' }).click();
     await alice.page.getByText('Nobody is banned.', { exact: false }).waitFor(WAIT);
 
+    await alice.page.getByRole('tab', { name: 'Overview' }).click();
+    await alice.page.getByLabel('Name', { exact: true }).fill('Renamed Guild');
+    await alice.page.getByRole('button', { name: 'Save', exact: true }).click();
+    const rail = alice.page.getByRole('navigation', { name: 'Guilds' });
+    await rail.getByRole('button', { name: /^Renamed Guild/ }).waitFor(WAIT);
+    await alice.page.getByRole('button', { name: 'Delete guild' }).click();
+    await rail.getByRole('button', { name: /^Renamed Guild/ }).waitFor({ state: 'detached', ...WAIT });
+
     await alice.page.getByRole('button', { name: 'User settings' }).click();
     await alice.page.getByRole('button', { name: 'Log out', exact: true }).click();
     await alice.page.getByRole('heading', { name: 'Welcome back' }).waitFor(WAIT);

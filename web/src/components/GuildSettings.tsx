@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { hasBit, parsePermissions, PERMISSIONS, withBit } from '../permissions';
 import { navigate, paths } from '../router';
-import { api, describeError, fetchGuildDetails, guildChannels, guilds, notify, refreshRoles, roles } from '../store';
+import { api, describeError, fetchGuildDetails, guildChannels, guilds, me, notify, refreshRoles, roles } from '../store';
 import type { Ban, Guild, Invite, Role } from '../types';
 
 type Tab = 'overview' | 'roles' | 'overwrites' | 'invites' | 'bans';
@@ -49,6 +49,7 @@ export function GuildSettings({ guildId }: { guildId: string }) {
 }
 
 function Overview({ guild }: { guild: Guild }) {
+  const isOwner = guild.owner_id === me.value?.id;
   const [name, setName] = useState(guild.name);
   const [description, setDescription] = useState(guild.description ?? '');
   const save = async (ev: Event) => {
@@ -61,20 +62,50 @@ function Overview({ guild }: { guild: Guild }) {
       notify(describeError(err));
     }
   };
+  // The guild_delete or member_remove dispatch that follows drops the
+  // guild from the rail and leaves this page.
+  const leave = async () => {
+    if (!confirm(`Leave ${guild.name}?`)) return;
+    try {
+      await api.del(`/guilds/${guild.id}/members/@me`);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete ${guild.name} with all its channels and messages? This cannot be undone.`)) return;
+    try {
+      await api.del(`/guilds/${guild.id}`);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
   return (
-    <form onSubmit={save}>
-      <label>
-        Name
-        <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-      </label>
-      <label>
-        Description
-        <textarea maxLength={1024} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-      </label>
-      <button type="submit" class="primary">
-        Save
-      </button>
-    </form>
+    <>
+      <form onSubmit={save}>
+        <label>
+          Name
+          <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <label>
+          Description
+          <textarea maxLength={1024} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </label>
+        <button type="submit" class="primary">
+          Save
+        </button>
+      </form>
+      <h2>Membership</h2>
+      {isOwner ? (
+        <button class="danger" onClick={() => void remove()}>
+          Delete guild
+        </button>
+      ) : (
+        <button class="danger" onClick={() => void leave()}>
+          Leave guild
+        </button>
+      )}
+    </>
   );
 }
 
