@@ -194,7 +194,7 @@ export function startGateway(): void {
     handlers: {
       ready: onReady,
       dispatch: onDispatch,
-      resumed: () => undefined,
+      resumed: () => void catchUpAfterResume(),
       resyncRequired: (ids) => ids.forEach((id) => void resync(id)),
       typing: onTyping,
       presence: (d) => {
@@ -270,6 +270,27 @@ export function onReady(r: Ready): void {
   void acceptPendingInvite();
   const active = activeChannelId();
   if (active) void openChannel(active);
+}
+
+/**
+ * Fetches what a resume cannot replay: logs the client could not name.
+ * Those are guilds joined, DMs opened and channels created while the
+ * connection was down, since their events went to logs the client did
+ * not know.
+ */
+async function catchUpAfterResume(): Promise<void> {
+  try {
+    const [guildList, dms] = await Promise.all([api.get<Guild[]>('/guilds'), api.get<Channel[]>('/dms')]);
+    dms.forEach((c) => {
+      if (!channels.value[c.id]) putChannel(c);
+    });
+    for (const g of guildList) {
+      if (!guilds.value[g.id]) await loadGuild(g.id);
+      else await refreshChannels(g.id);
+    }
+  } catch {
+    // The next dispatch that names an unknown log fetches it instead.
+  }
 }
 
 /** Returns the channel the current route shows, if any. */
