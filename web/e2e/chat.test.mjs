@@ -262,6 +262,10 @@ test('two users chat through the web client', async (t) => {
     await shot(alice.page, '05-reconnecting');
 
     for (const n of [1, 2, 3]) await send(bob.page, `sent while Alice was away ${n}`);
+    // A DM opened during the cut lives in a log Alice's resume cannot name.
+    const aliceId = (await storedTokens(alice.page)).user.id;
+    const dm = await apiAs(bob.page, 'POST', '/dms', { recipient_ids: [aliceId] });
+    await apiAs(bob.page, 'POST', `/channels/${dm.id}/messages`, { content: 'a DM sent during the cut' });
     await messageWith(bob.page, 'sent while Alice was away 3').waitFor(WAIT);
 
     // Alice writes during the cut: the send fails visibly and keeps its nonce.
@@ -289,6 +293,12 @@ test('two users chat through the web client', async (t) => {
     assert.equal(await messageWith(alice.page, 'after the reconnect').count(), 1);
     assert.ok(alice.record.expectedErrors.length > 0, 'the cut produced no failed request; was the network cut at all?');
     await shot(alice.page, '06-reconnected');
+
+    await alice.page.getByRole('button', { name: /^Direct messages/ }).click();
+    await alice.page.getByRole('link', { name: /conversation with Bob/ }).click();
+    await messageWith(alice.page, 'a DM sent during the cut').waitFor(WAIT);
+    await alice.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /Test Guild/ }).click();
+    await alice.page.getByRole('heading', { name: '# general' }).waitFor(WAIT);
   });
 
   await t.test('replies, Shift+Enter, keyboard navigation and dropped files', async () => {
