@@ -3,6 +3,7 @@
 // chat live, edit, delete, react, upload, and live through a network cut.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchBrowser, openPage, screenshotDir, startProxy, startServer } from './harness.mjs';
@@ -243,6 +244,16 @@ test('two users chat through the web client', async (t) => {
     await bob.page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle(), WAIT);
     await onBob.getByRole('link', { name: 'notes.txt' }).waitFor(WAIT);
     assert.equal(await onBob.locator('img').count(), 1, 'only the image gets a preview');
+
+    // The download link fetches the file with the token and saves it
+    // under its own name.
+    const [download] = await Promise.all([
+      bob.page.waitForEvent('download', WAIT),
+      onBob.getByRole('link', { name: 'notes.txt' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    const saved = await download.path();
+    assert.equal(readFileSync(saved, 'utf8'), 'plain notes\n');
     await shot(bob.page, '04-thumbnail');
 
     // The stored original has no Exif segment left.
