@@ -46,10 +46,7 @@ export function Composer({ channel }: { channel: Channel }) {
   const send = () => {
     const content = text.trim();
     if ((!content && !ready.length) || problem || busy) return;
-    // The server wants 1 to 4,000 characters of text even with a file, so
-    // a file sent alone carries its name as the text.
-    const body = content || ready.map((u) => u.media!.filename).join(', ');
-    sendMessage(channel.id, body, replyId ?? null, ready.map((u) => u.media!));
+    sendMessage(channel.id, content, replyId ?? null, ready.map((u) => u.media!));
     setText('');
     clearUploads(channel.id);
     replyingTo.value = { ...replyingTo.value, [channel.id]: undefined };

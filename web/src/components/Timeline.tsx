@@ -167,9 +167,8 @@ function MessageItem({ m, channel, grouped, all }: { m: Message; channel: Channe
           <time dateTime={m.created_at}>{timeFormat.format(new Date(m.created_at))}</time>
         </header>
       )}
-      {isEditing ? (
-        <EditBox m={m} />
-      ) : (
+      {isEditing && <EditBox m={m} />}
+      {!isEditing && (m.content || m.edited_at) && (
         <div class="content">
           <MessageText content={m.content} guildId={channel.guild_id} />
           {m.edited_at && (
