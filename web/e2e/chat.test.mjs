@@ -371,9 +371,18 @@ test('two users chat through the web client', async (t) => {
     await composer(alice.page).fill('');
   });
 
-  await t.test('a mention of the user is highlighted', async () => {
+  await t.test('a mention picked from suggestions is highlighted', async () => {
     const aliceId = (await storedTokens(alice.page)).user.id;
-    await send(bob.page, `ping <@${aliceId}> please`);
+    await composer(bob.page).fill('');
+    await composer(bob.page).pressSequentially('ping @Al');
+    const option = bob.page.getByRole('listbox', { name: 'Mention suggestions' }).getByRole('option', { name: /Alice/ });
+    await option.waitFor(WAIT);
+    assert.equal(await option.getAttribute('aria-selected'), 'true');
+    await shot(bob.page, '05-mention-suggestions');
+    await composer(bob.page).press('Enter');
+    assert.equal(await composer(bob.page).inputValue(), `ping <@${aliceId}> `);
+    await composer(bob.page).pressSequentially('please');
+    await composer(bob.page).press('Enter');
     const msg = messageWith(alice.page, 'please');
     await msg.waitFor(WAIT);
     assert.match(await msg.getAttribute('class'), /\bmentioned\b/);

@@ -4,7 +4,9 @@ import {
   clearUploads,
   displayName,
   me,
+  members,
   notifyTyping,
+  roles,
   removeUpload,
   sendMessage,
   timelines,
@@ -13,6 +15,40 @@ import {
 import { CONTENT_MAX, contentProblem, scalarLength } from '../timeline';
 import type { Channel } from '../types';
 import { editing, replyingTo } from './Timeline';
+
+/** A mention the composer offers while the user types "@name". */
+interface Suggestion {
+  key: string;
+  label: string;
+  detail: string;
+  insert: string;
+}
+
+const MAX_SUGGESTIONS = 8;
+
+/** Matches "@query" right before the caret, at the start or after a space. */
+const MENTION_QUERY = /(^|\s)@([\p{L}\p{N}._-]{0,32})$/u;
+
+/** Returns the members and roles of the channel whose names start with query. */
+function mentionSuggestions(channel: Channel, query: string): Suggestion[] {
+  const q = query.toLowerCase();
+  const out: Suggestion[] = [];
+  const guildMembers = channel.guild_id ? Object.values(members.value[channel.guild_id] ?? {}) : [];
+  const userIds = channel.guild_id ? guildMembers.map((m) => m.user.id) : (channel.recipient_ids ?? []);
+  for (const id of userIds) {
+    const member = guildMembers.find((m) => m.user.id === id);
+    const name = displayName(id, channel.guild_id);
+    const username = member?.user.username ?? '';
+    if ([name, username, member?.nickname ?? ''].some((n) => n.toLowerCase().startsWith(q))) {
+      out.push({ key: `u-${id}`, label: name, detail: username ? `@${username}` : '', insert: `<@${id}> ` });
+    }
+  }
+  for (const role of channel.guild_id ? roles.value[channel.guild_id] ?? [] : []) {
+    if (role.id === channel.guild_id || !role.name.toLowerCase().startsWith(q)) continue;
+    out.push({ key: `r-${role.id}`, label: role.name, detail: 'role', insert: `<@&${role.id}> ` });
+  }
+  return out.slice(0, MAX_SUGGESTIONS);
+}
 
 /** Unsent text per channel, kept while the user looks elsewhere. */
 const drafts = new Map<string, string>();
@@ -26,6 +62,13 @@ export function Composer({ channel }: { channel: Channel }) {
   };
   const ref = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const [caret, setCaret] = useState(text.length);
+  const [picked, setPicked] = useState(0);
+  const [dismissed, setDismissed] = useState(false);
+  const nextCaret = useRef<number | null>(null);
+  const query = dismissed ? null : MENTION_QUERY.exec(text.slice(0, caret));
+  const suggestions = query ? mentionSuggestions(channel, query[2]) : [];
+  const listId = `mentions-${channel.id}`;
   const list = uploads.value[channel.id] ?? [];
   const replyId = replyingTo.value[channel.id];
   const replyMsg = replyId ? timelines.value[channel.id]?.messages.find((m) => m.id === replyId) : undefined;
@@ -43,6 +86,23 @@ export function Composer({ channel }: { channel: Channel }) {
     if (replyId) ref.current?.focus();
   }, [replyId]);
 
+  // Puts the caret after an inserted mention once the new text is shown.
+  useEffect(() => {
+    if (nextCaret.current === null || !ref.current) return;
+    ref.current.setSelectionRange(nextCaret.current, nextCaret.current);
+    nextCaret.current = null;
+  });
+
+  const insertMention = (s: Suggestion) => {
+    if (!query) return;
+    const start = caret - query[2].length - 1;
+    const next = text.slice(0, start) + s.insert + text.slice(caret);
+    setText(next);
+    setCaret(start + s.insert.length);
+    nextCaret.current = start + s.insert.length;
+    setPicked(0);
+  };
+
   const send = () => {
     const content = text.trim();
     if ((!content && !ready.length) || problem || busy) return;
@@ -53,6 +113,24 @@ export function Composer({ channel }: { channel: Channel }) {
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
+    if (suggestions.length > 0) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const step = e.key === 'ArrowDown' ? 1 : suggestions.length - 1;
+        setPicked((picked + step) % suggestions.length);
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        e.preventDefault();
+        insertMention(suggestions[Math.min(picked, suggestions.length - 1)]);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setDismissed(true);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       send();
@@ -106,6 +184,26 @@ export function Composer({ channel }: { channel: Channel }) {
           ))}
         </ul>
       )}
+      {suggestions.length > 0 && (
+        <ul class="suggestions" role="listbox" id={listId} aria-label="Mention suggestions">
+          {suggestions.map((s, i) => (
+            <li
+              key={s.key}
+              id={`${listId}-${i}`}
+              role="option"
+              aria-selected={i === Math.min(picked, suggestions.length - 1)}
+              class={i === Math.min(picked, suggestions.length - 1) ? 'picked' : ''}
+              onMouseDown={(e) => {
+                // Keep the focus in the textarea.
+                e.preventDefault();
+                insertMention(s);
+              }}
+            >
+              <span class="name">{s.label}</span> <span class="hint">{s.detail}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <div class="compose-row">
         <button class="attach" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
           +
@@ -129,8 +227,17 @@ export function Composer({ channel }: { channel: Channel }) {
           value={text}
           onInput={(e) => {
             setText(e.currentTarget.value);
+            setCaret(e.currentTarget.selectionStart ?? e.currentTarget.value.length);
+            setDismissed(false);
+            setPicked(0);
             if (e.currentTarget.value.trim()) notifyTyping(channel.id);
           }}
+          onKeyUp={(e) => setCaret(e.currentTarget.selectionStart ?? text.length)}
+          onClick={(e) => setCaret(e.currentTarget.selectionStart ?? text.length)}
+          aria-autocomplete="list"
+          aria-controls={suggestions.length ? listId : undefined}
+          aria-expanded={suggestions.length > 0}
+          aria-activedescendant={suggestions.length ? `${listId}-${Math.min(picked, suggestions.length - 1)}` : undefined}
           onKeyDown={onKeyDown}
           onPaste={onPaste}
         />
