@@ -77,6 +77,19 @@ export function Timeline({ channel }: { channel: Channel }) {
     prevHeight.current = el.scrollHeight;
   });
 
+  // The timeline shrinks when the composer grows (suggestions, uploads, a
+  // reply bar). Keep the newest message in view when the user was at the
+  // bottom.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
