@@ -8,12 +8,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/openguild/openguild/internal/guild"
-	"github.com/openguild/openguild/internal/objectstore"
-	"github.com/openguild/openguild/internal/permission"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/openguild/openguild/internal/guild"
+	"github.com/openguild/openguild/internal/objectstore"
+	"github.com/openguild/openguild/internal/permission"
 )
 
 // Media describes one uploaded file.
@@ -36,7 +37,7 @@ var (
 	ErrQuotaExceeded = errors.New("upload exceeds the storage quota")
 	ErrInUse         = errors.New("media is attached to a message")
 	ErrInvalidImage  = errors.New("media is not an image that can be thumbnailed")
-	ErrIncomplete    = errors.New("upload ended before the whole file arrived")
+	ErrIncomplete    = errors.New("upload body could not be read to its end")
 
 	// ErrObjectDeleting is returned by Store.Create while the collector
 	// removes the object the upload would share; the upload stores the
