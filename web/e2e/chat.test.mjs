@@ -438,7 +438,17 @@ test('two users chat through the web client', async (t) => {
   await t.test('a rate-limited send waits and goes out once', async () => {
     const guildId = await currentGuildId(alice.page);
     const general = (await apiAs(alice.page, 'GET', `/guilds/${guildId}/channels`)).find((c) => c.name === 'general');
-    await apiAs(alice.page, 'PATCH', `/channels/${general.id}`, { slowmode_seconds: 3 });
+    await alice.page.getByRole('button', { name: 'Guild settings' }).click();
+    await alice.page.getByRole('tab', { name: 'Channels' }).click();
+    await alice.page.getByLabel('Channel', { exact: true }).selectOption({ label: '#general' });
+    await alice.page.getByLabel('Topic', { exact: true }).fill('Slow chat');
+    await alice.page.getByLabel(/^Slowmode in seconds/).fill('3');
+    await alice.page.getByRole('button', { name: 'Save channel' }).click();
+    await alice.page.getByText('Channel saved.').waitFor(WAIT);
+    assert.equal((await apiAs(alice.page, 'GET', `/channels/${general.id}`)).slowmode_seconds, 3);
+    await alice.page.goBack();
+    // The topic reaches Bob live through channel_update.
+    await bob.page.locator('.channel-head .topic', { hasText: 'Slow chat' }).waitFor(WAIT);
     bob.record.expect = (text) => /status of 429/.test(text);
     await send(bob.page, 'slow one');
     await messageWith(bob.page, 'slow one').waitFor(WAIT);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import {
   addUpload,
   clearUploads,
@@ -87,7 +87,9 @@ export function Composer({ channel }: { channel: Channel }) {
   }, [replyId]);
 
   // Puts the caret after an inserted mention once the new text is shown.
-  useEffect(() => {
+  // A layout effect runs before the next key event, so typing goes on
+  // after the mention and not before it.
+  useLayoutEffect(() => {
     if (nextCaret.current === null || !ref.current) return;
     ref.current.setSelectionRange(nextCaret.current, nextCaret.current);
     nextCaret.current = null;

@@ -2,11 +2,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { hasBit, parsePermissions, PERMISSIONS, withBit } from '../permissions';
 import { navigate, paths } from '../router';
 import { api, describeError, fetchGuildDetails, guildChannels, guilds, me, notify, refreshRoles, roles } from '../store';
-import type { Ban, Guild, Invite, Role } from '../types';
+import type { Ban, Channel, Guild, Invite, Role } from '../types';
 
-type Tab = 'overview' | 'roles' | 'overwrites' | 'invites' | 'bans';
+type Tab = 'overview' | 'channels' | 'roles' | 'overwrites' | 'invites' | 'bans';
 const TABS: [Tab, string][] = [
   ['overview', 'Overview'],
+  ['channels', 'Channels'],
   ['roles', 'Roles'],
   ['overwrites', 'Channel permissions'],
   ['invites', 'Invites'],
@@ -39,6 +40,7 @@ export function GuildSettings({ guildId }: { guildId: string }) {
       </div>
       <div role="tabpanel">
         {tab === 'overview' && <Overview guild={g} />}
+        {tab === 'channels' && <Channels guildId={guildId} />}
         {tab === 'roles' && <Roles guildId={guildId} />}
         {tab === 'overwrites' && <Overwrites guildId={guildId} />}
         {tab === 'invites' && <Invites guildId={guildId} />}
@@ -106,6 +108,93 @@ function Overview({ guild }: { guild: Guild }) {
         </button>
       )}
     </>
+  );
+}
+
+function Channels({ guildId }: { guildId: string }) {
+  const chans = guildChannels(guildId);
+  const [channelId, setChannelId] = useState(chans.find((c) => c.kind === 'text')?.id ?? chans[0]?.id ?? '');
+  const channel = chans.find((c) => c.id === channelId);
+  return (
+    <div>
+      <label>
+        Channel
+        <select aria-label="Channel" value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
+          {chans.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
+            </option>
+          ))}
+        </select>
+      </label>
+      {channel && <ChannelEditor key={channel.id} channel={channel} onDeleted={() => setChannelId('')} />}
+    </div>
+  );
+}
+
+/** Renders the form of one channel's name, topic and slowmode. */
+function ChannelEditor({ channel, onDeleted }: { channel: Channel; onDeleted: () => void }) {
+  const [name, setName] = useState(channel.name);
+  const [topic, setTopic] = useState(channel.topic);
+  const [slowmode, setSlowmode] = useState(String(channel.slowmode_seconds ?? 0));
+  const isText = channel.kind === 'text';
+  const save = async (ev: Event) => {
+    ev.preventDefault();
+    const body: Record<string, unknown> = { name: name.trim() };
+    if (isText) {
+      body.topic = topic;
+      body.slowmode_seconds = Number(slowmode);
+    }
+    try {
+      await api.patch<Channel>(`/channels/${channel.id}`, body);
+      notify('Channel saved.', 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete ${channel.name} and its messages? This cannot be undone.`)) return;
+    try {
+      await api.del(`/channels/${channel.id}`);
+      onDeleted();
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  return (
+    <form onSubmit={save}>
+      <label>
+        Channel name
+        <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      {isText && (
+        <>
+          <label>
+            Topic
+            <input maxLength={1024} value={topic} onInput={(e) => setTopic(e.currentTarget.value)} />
+          </label>
+          <label>
+            Slowmode in seconds (0 turns it off, at most 21600)
+            <input
+              type="number"
+              min={0}
+              max={21600}
+              required
+              value={slowmode}
+              onInput={(e) => setSlowmode(e.currentTarget.value)}
+            />
+          </label>
+        </>
+      )}
+      <div class="row">
+        <button type="submit" class="primary">
+          Save channel
+        </button>
+        <button type="button" class="danger" onClick={() => void remove()}>
+          Delete channel
+        </button>
+      </div>
+    </form>
   );
 }
 
