@@ -85,6 +85,8 @@ before(async () => {
     // Room for seeding a long history quickly; slowmode covers the 429 path.
     '--limits-message-per-user', '400/10s',
     '--limits-message-per-ip', '800/10s',
+    // A short replay limit, so a longer cut gets resync_required.
+    '--gateway-resume-limit', '5',
   ]);
   proxy = await startProxy(new URL(server.url).host);
   browser = await launchBrowser();
@@ -310,6 +312,30 @@ test('two users chat through the web client', async (t) => {
     await messageWith(alice.page, 'a DM sent during the cut').waitFor(WAIT);
     await alice.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /Test Guild/ }).click();
     await alice.page.getByRole('heading', { name: '# general' }).waitFor(WAIT);
+  });
+
+  await t.test('a cut too long to replay is refetched', async () => {
+    alice.record.expect = (text) => NETWORK_ERROR.test(text);
+    await proxy.cut();
+    await alice.page.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor(WAIT);
+    // More events than the server replays on resume (5 here).
+    const guildId = await currentGuildId(bob.page);
+    const general = (await apiAs(bob.page, 'GET', `/guilds/${guildId}/channels`)).find((c) => c.name === 'general');
+    for (let n = 1; n <= 8; n++) {
+      await apiAs(bob.page, 'POST', `/channels/${general.id}/messages`, { content: `long cut ${n}`, nonce: `long-cut-${n}` });
+    }
+    await proxy.restore();
+    await alice.page.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor({ state: 'detached', timeout: 40_000 });
+    alice.record.expect = null;
+    for (let n = 1; n <= 8; n++) {
+      const content = alice.page.locator('.messages > li.message .content', { hasText: new RegExp(`^long cut ${n}$`) });
+      await content.waitFor(WAIT);
+      assert.equal(await content.count(), 1, `long cut ${n} shows once`);
+    }
+    // Live messages still arrive once after the refetch.
+    await send(bob.page, 'after the long cut');
+    await messageWith(alice.page, 'after the long cut').waitFor(WAIT);
+    assert.equal(await messageWith(alice.page, 'after the long cut').count(), 1);
   });
 
   await t.test('replies, Shift+Enter, keyboard navigation and dropped files', async () => {
