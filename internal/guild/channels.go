@@ -307,3 +307,27 @@ func (s *Service) checkOverwriteTarget(ctx context.Context, guildID string, kind
 	}
 	return nil
 }
+
+// Overwrites returns the permission overwrites of a channel the caller
+// can view. Every member who can view a channel may read its overwrites.
+// A DM has none.
+func (s *Service) Overwrites(ctx context.Context, userID, channelID string) ([]Overwrite, error) {
+	ch, _, err := s.ChannelAccess(ctx, userID, channelID)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Overwrites, nil
+}
+
+// MyChannelPermissions returns the caller's effective permissions in a
+// channel they can view, overwrites applied.
+func (s *Service) MyChannelPermissions(ctx context.Context, userID, channelID string) (permission.Set, error) {
+	_, perms, err := s.ChannelAccess(ctx, userID, channelID)
+	return perms, err
+}
+
+// MyGuildPermissions returns the caller's guild-wide permissions: those
+// of their roles, or every permission for the owner and administrators.
+func (s *Service) MyGuildPermissions(ctx context.Context, userID, guildID string) (permission.Set, error) {
+	return s.guildPermissions(ctx, guildID, userID)
+}

@@ -50,3 +50,55 @@ func TestOverwritesFollowTheRoleHierarchy(t *testing.T) {
 		}
 	}
 }
+
+func TestListOverwritesAndOwnPermissions(t *testing.T) {
+	s := servertest.Start(t)
+	c := newChat(t, s)
+	register(t, s, "outsider")
+	outsider := login(t, s, "outsider", "d")
+
+	// @everyone loses SEND_MESSAGES (bit 1) in the channel.
+	resp := s.Do(t, "PUT", "/api/v1/channels/"+c.channel+"/permissions/"+c.guild,
+		map[string]string{"type": "role", "allow": "0", "deny": "2"}, bearer(c.owner.AccessToken)...)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("set overwrite: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	var list []struct {
+		ChannelID string `json:"channel_id"`
+		TargetID  string `json:"target_id"`
+		Type      string `json:"type"`
+		Allow     string `json:"allow"`
+		Deny      string `json:"deny"`
+	}
+	s.Do(t, "GET", "/api/v1/channels/"+c.channel+"/permissions", nil, bearer(c.member.AccessToken)...).JSON(t, &list)
+	if len(list) != 1 || list[0].TargetID != c.guild || list[0].Type != "role" || list[0].Deny != "2" || list[0].Allow != "0" {
+		t.Errorf("overwrites = %+v", list)
+	}
+
+	var perms struct {
+		Permissions string `json:"permissions"`
+	}
+	s.Do(t, "GET", "/api/v1/channels/"+c.channel+"/permissions/@me", nil, bearer(c.member.AccessToken)...).JSON(t, &perms)
+	// The @everyone default is 286903 (VIEW, SEND, HISTORY, REACTIONS,
+	// ATTACH, CREATE_INVITE, CONNECT, SPEAK, CHANGE_NICKNAME); SEND is denied here.
+	if perms.Permissions != "286901" {
+		t.Errorf("member's channel permissions = %s, want 286901", perms.Permissions)
+	}
+	s.Do(t, "GET", "/api/v1/guilds/"+c.guild+"/permissions/@me", nil, bearer(c.member.AccessToken)...).JSON(t, &perms)
+	if perms.Permissions != "286903" {
+		t.Errorf("member's guild permissions = %s, want 286903", perms.Permissions)
+	}
+	s.Do(t, "GET", "/api/v1/guilds/"+c.guild+"/permissions/@me", nil, bearer(c.owner.AccessToken)...).JSON(t, &perms)
+	if perms.Permissions == "286903" {
+		t.Errorf("owner's guild permissions = %s, want every permission", perms.Permissions)
+	}
+
+	for _, path := range []string{
+		"/api/v1/channels/" + c.channel + "/permissions",
+		"/api/v1/channels/" + c.channel + "/permissions/@me",
+		"/api/v1/guilds/" + c.guild + "/permissions/@me",
+	} {
+		expectStatus(t, "outsider "+path, s.Do(t, "GET", path, nil, bearer(outsider.AccessToken)...), 404, "not_found")
+	}
+}

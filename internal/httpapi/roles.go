@@ -194,3 +194,47 @@ func handleListDMs(guilds *guild.Service) authedFunc {
 		return nil
 	}
 }
+
+func handleListOverwrites(guilds *guild.Service) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		channelID := r.PathValue("channel_id")
+		list, err := guilds.Overwrites(r.Context(), p.UserID, channelID)
+		if err != nil {
+			return err
+		}
+		out := make([]apijson.Overwrite, len(list))
+		for i, o := range list {
+			out[i] = apijson.NewOverwrite(channelID, o)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
+// permissionsJSON is the body of the routes that report the caller's
+// own permissions.
+type permissionsJSON struct {
+	Permissions permission.Set `json:"permissions"`
+}
+
+func handleMyChannelPermissions(guilds *guild.Service) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		perms, err := guilds.MyChannelPermissions(r.Context(), p.UserID, r.PathValue("channel_id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, permissionsJSON{Permissions: perms})
+		return nil
+	}
+}
+
+func handleMyGuildPermissions(guilds *guild.Service) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		perms, err := guilds.MyGuildPermissions(r.Context(), p.UserID, r.PathValue("guild_id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, permissionsJSON{Permissions: perms})
+		return nil
+	}
+}
