@@ -40,6 +40,10 @@ func (h *Hub) deliverGuildEvent(e event.Event, f frame) {
 		c.send(f)
 	}
 	switch e.Type {
+	case event.MemberAdd:
+		if userID := memberOf(e); userID != "" {
+			h.presence.joined(userID, e.GuildID)
+		}
 	case event.MemberRemove:
 		if userID := memberOf(e); userID != "" {
 			h.unsubscribeUser(userID, e.GuildID)

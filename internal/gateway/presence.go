@@ -146,6 +146,35 @@ func (p *presence) announce(userID, status string) {
 	}
 }
 
+// joined introduces a new member and a guild's members to each other:
+// the member's presence goes to the guild's connections, and the
+// presences of the guild's members go to the member's connections, as
+// if each side had just identified.
+func (p *presence) joined(userID, guildID string) {
+	p.mu.Lock()
+	status := p.shown[userID]
+	p.mu.Unlock()
+	if status != "" {
+		f := frame{data: encode(opPresence, map[string]string{"user_id": userID, "status": status})}
+		for _, c := range p.hub.guildsConns([]string{guildID}) {
+			if c.userID != userID {
+				c.send(f)
+			}
+		}
+	}
+
+	own := p.hub.userConns(userID)
+	for _, member := range p.forGuilds([]string{guildID}) {
+		if member["user_id"] == userID {
+			continue
+		}
+		f := frame{data: encode(opPresence, member)}
+		for _, c := range own {
+			c.send(f)
+		}
+	}
+}
+
 // forGuilds lists the members of the guilds who are not offline.
 func (p *presence) forGuilds(guildIDs []string) []map[string]string {
 	users := p.hub.connectedMembers(guildIDs)

@@ -611,3 +611,30 @@ func TestGatewayParallelUpgradesOverUserCap(t *testing.T) {
 		t.Errorf("%d upgrades succeeded, want exactly the cap of 2", upgraded)
 	}
 }
+
+func TestGatewayPresenceOnJoin(t *testing.T) {
+	s := servertest.Start(t)
+	c := newChat(t, s)
+	watcher := dialGateway(t, s, c.owner.AccessToken)
+	watcher.read() // ready
+
+	register(t, s, "newcomer")
+	newcomer := login(t, s, "newcomer", "d")
+	joiner := dialGateway(t, s, newcomer.AccessToken)
+	joiner.read() // ready, with no guilds yet
+
+	var inv struct {
+		Code string `json:"code"`
+	}
+	s.Do(t, "POST", "/api/v1/guilds/"+c.guild+"/invites", map[string]any{}, bearer(c.owner.AccessToken)...).JSON(t, &inv)
+	if resp := s.Do(t, "POST", "/api/v1/invites/"+inv.Code+"/accept", nil, bearer(newcomer.AccessToken)...); resp.StatusCode != http.StatusOK {
+		t.Fatalf("accept invite: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	watcher.readUntil(func(f gwFrame) bool {
+		return f.Op == "presence" && strings.Contains(string(f.D), newcomer.User.ID) && strings.Contains(string(f.D), "online")
+	})
+	joiner.readUntil(func(f gwFrame) bool {
+		return f.Op == "presence" && strings.Contains(string(f.D), c.owner.User.ID) && strings.Contains(string(f.D), "online")
+	})
+}
