@@ -202,6 +202,7 @@ export function startGateway(): void {
       },
       state: (s) => {
         gatewayState.value = s;
+        if (s === 'connected') retryUnreachedSends();
       },
       refreshToken: async () => (await session.refresh()) || session.tokens !== null,
       sessionEnded: () => session.clear(),
@@ -267,6 +268,9 @@ export function onReady(r: Ready): void {
     timelines.value = kept;
     ready.value = true;
   });
+  // ready names DM partners by id only; fetch the ones not known yet so
+  // the DM list shows their names.
+  for (const c of r.dms) c.recipient_ids?.forEach((id) => void ensureUser(id));
   void acceptPendingInvite();
   const active = activeChannelId();
   if (active) void openChannel(active);
@@ -385,6 +389,7 @@ function putChannel(c: Channel): void {
   const known = channels.value[c.id];
   channels.value = { ...channels.value, [c.id]: { ...fixed, last_seq: Math.max(known?.last_seq ?? 0, c.last_seq) } };
   if (tracker.get(c.id) === undefined) tracker.set(c.id, c.last_seq);
+  fixed.recipient_ids?.forEach((id) => void ensureUser(id));
 }
 
 function dropChannel(id: string): void {
@@ -755,8 +760,19 @@ export function sendMessage(channelId: string, content: string, replyTo: string 
 export function retrySend(channelId: string, nonce: string): void {
   const send = timelines.value[channelId]?.pending.find((p) => p.nonce === nonce);
   if (!send || send.status !== 'failed') return;
-  updateTimeline(channelId, (tl) => updatePending(tl, nonce, { status: 'sending', error: undefined }));
+  updateTimeline(channelId, (tl) => updatePending(tl, nonce, { status: 'sending', error: undefined, network: false }));
   enqueue(channelId, nonce);
+}
+
+/**
+ * Sends again, in their order, the messages that failed because the
+ * server could not be reached. Called when the gateway is connected
+ * again; each keeps its nonce, so none is stored twice.
+ */
+export function retryUnreachedSends(): void {
+  for (const [channelId, tl] of Object.entries(timelines.value)) {
+    for (const p of tl.pending) if (p.status === 'failed' && p.network) retrySend(channelId, p.nonce);
+  }
 }
 
 export function discardSend(channelId: string, nonce: string): void {
@@ -819,7 +835,9 @@ async function deliver(channelId: string, send: PendingSend): Promise<'sent' | '
       updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'waiting', error, retryAt }));
       return 'rate_limited';
     }
-    updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'failed', error: describeError(err) }));
+    const network = err instanceof ApiError && err.code === 'network';
+    const error = network ? 'The server cannot be reached. It goes out by itself when the connection is back.' : describeError(err);
+    updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'failed', error, network }));
     return 'failed';
   }
 }

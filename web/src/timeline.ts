@@ -16,6 +16,8 @@ export interface PendingSend {
   error?: string;
   /** Epoch milliseconds at which a rate-limited send goes again. */
   retryAt?: number;
+  /** The send failed because the server could not be reached. */
+  network?: boolean;
 }
 
 export interface Timeline {
@@ -182,4 +184,27 @@ export function contentProblem(content: string, hasAttachments = false): string 
   }
   if (trimmed.includes('\u0000')) return 'The message contains a NUL character.';
   return null;
+}
+
+/** The box that thumbnails are requested in, in CSS pixels. */
+export const THUMBNAIL_BOX = 256;
+
+/**
+ * Returns the size of an image's thumbnail: the server scales it down,
+ * never up, to fit the box with its aspect ratio kept, and no edge goes
+ * below one pixel. Knowing the size before the thumbnail arrives lets the
+ * timeline reserve its space, so a late image does not push the newest
+ * messages out of view. Returns null when the size is unknown.
+ */
+export function thumbnailSize(
+  width: number | undefined,
+  height: number | undefined,
+  box = THUMBNAIL_BOX,
+): { width: number; height: number } | null {
+  if (!width || !height || width < 1 || height < 1) return null;
+  if (width <= box && height <= box) return { width, height };
+  if (width >= height) {
+    return { width: box, height: Math.max(1, Math.floor((height * box) / width)) };
+  }
+  return { width: Math.max(1, Math.floor((width * box) / height)), height: box };
 }

@@ -17,7 +17,7 @@ import {
   toggleReaction,
 } from '../store';
 import { MANAGE_MESSAGES_BIT } from '../permissions';
-import { contentProblem, type PendingSend } from '../timeline';
+import { contentProblem, thumbnailSize, THUMBNAIL_BOX, type PendingSend } from '../timeline';
 import type { Channel, Media, Message } from '../types';
 import { MessageText } from './MessageText';
 
@@ -55,38 +55,61 @@ function onListKey(ev: KeyboardEvent) {
 export function Timeline({ channel }: { channel: Channel }) {
   const tl = timelines.value[channel.id];
   const scroller = useRef<HTMLDivElement>(null);
+  const content = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const prevHeight = useRef(0);
   const prevFirst = useRef<string | undefined>(undefined);
+  const prevLast = useRef<string | undefined>(undefined);
+  const seenNonces = useRef<Set<string>>(new Set());
+  const [newBelow, setNewBelow] = useState(false);
 
   const messages = tl?.messages ?? [];
   const pending = tl?.pending ?? [];
 
+  const toBottom = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stick.current = true;
+    el.scrollTop = el.scrollHeight;
+    prevHeight.current = el.scrollHeight;
+    setNewBelow(false);
+  };
+
   // Keep the view pinned to the newest message while the user is at the
   // bottom, and keep the reading position when older pages are prepended.
+  // The user's own new message always scrolls into view.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
+    const sentNow = pending.some((p) => !seenNonces.current.has(p.nonce));
+    seenNonces.current = new Set(pending.map((p) => p.nonce));
+    if (sentNow) stick.current = true;
     const first = messages[0]?.id;
+    const last = messages[messages.length - 1]?.id;
     if (prevFirst.current && first !== prevFirst.current && !stick.current) {
       el.scrollTop += el.scrollHeight - prevHeight.current;
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
+    if (!stick.current && prevLast.current && last !== prevLast.current) setNewBelow(true);
     prevFirst.current = first;
+    prevLast.current = last;
     prevHeight.current = el.scrollHeight;
   });
 
-  // The timeline shrinks when the composer grows (suggestions, uploads, a
-  // reply bar). Keep the newest message in view when the user was at the
-  // bottom.
+  // The view changes size when the composer grows (suggestions, uploads, a
+  // reply bar), and the content grows when an image or a font arrives
+  // after rendering. Keep the newest message in view when the user was at
+  // the bottom.
   useEffect(() => {
     const el = scroller.current;
     if (!el || typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(() => {
       if (stick.current) el.scrollTop = el.scrollHeight;
+      prevHeight.current = el.scrollHeight;
     });
     observer.observe(el);
+    if (content.current) observer.observe(content.current);
     return () => observer.disconnect();
   }, []);
 
@@ -94,6 +117,7 @@ export function Timeline({ channel }: { channel: Channel }) {
     const el = scroller.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (stick.current) setNewBelow(false);
     prevHeight.current = el.scrollHeight;
     if (el.scrollTop < 200) void loadOlder(channel.id);
   };
@@ -125,15 +149,22 @@ export function Timeline({ channel }: { channel: Channel }) {
   }
 
   return (
+    <div class="timeline-wrap">
     <div class="timeline" ref={scroller} onScroll={onScroll}>
       {tl?.atStart && <p class="start">This is the start of {channel.guild_id ? `#${channel.name}` : 'the conversation'}.</p>}
       {!tl?.loaded && <p class="hint">Loading messages…</p>}
-      <ol class="messages" aria-label="Messages" onKeyDown={onListKey}>
+      <ol class="messages" ref={content} aria-label="Messages" onKeyDown={onListKey}>
         {items}
         {pending.map((p) => (
           <PendingItem key={p.nonce} p={p} channelId={channel.id} />
         ))}
       </ol>
+    </div>
+    {newBelow && (
+      <button class="jump-latest small" onClick={toBottom}>
+        New messages below: jump to latest
+      </button>
+    )}
     </div>
   );
 }
@@ -338,15 +369,26 @@ function formatSize(bytes: number): string {
 
 function Attachment({ media }: { media: Media }) {
   const isImage = media.content_type.startsWith('image/');
-  const thumb = useBlobUrl(isImage ? `/media/${media.id}/thumbnail?width=256&height=256` : null);
+  const thumb = useBlobUrl(isImage ? `/media/${media.id}/thumbnail?width=${THUMBNAIL_BOX}&height=${THUMBNAIL_BOX}` : null);
+  // The space of the thumbnail is kept from the start, so the timeline
+  // does not grow when it arrives.
+  const size = isImage ? thumbnailSize(media.width, media.height) : null;
   const download = (ev: Event) => {
     ev.preventDefault();
     downloadMedia(media.id, media.filename).catch((err) => notify(describeError(err)));
   };
   return (
     <figure class="attachment">
-      {isImage && thumb.url && <img src={thumb.url} alt={media.filename} class="thumbnail" />}
-      {isImage && !thumb.url && <div class="thumbnail placeholder">{thumb.error ?? 'Loading preview…'}</div>}
+      {isImage && thumb.url && (
+        <img src={thumb.url} alt={media.filename} class={`thumbnail ${size ? 'sized' : ''}`} width={size?.width} height={size?.height} />
+      )}
+      {isImage && !thumb.url && size && (
+        <div class="thumbnail placeholder sized">
+          <svg width={size.width} height={size.height} viewBox={`0 0 ${size.width} ${size.height}`} aria-hidden="true" />
+          <span>{thumb.error ?? 'Loading preview…'}</span>
+        </div>
+      )}
+      {isImage && !thumb.url && !size && <div class="thumbnail placeholder">{thumb.error ?? 'Loading preview…'}</div>}
       <figcaption>
         <a href={`/api/v1/media/${media.id}`} onClick={download} download={media.filename}>
           {media.filename}
