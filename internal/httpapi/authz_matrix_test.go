@@ -361,6 +361,9 @@ func matrixRoutes() []matrixRoute {
 		{name: "read guild events", pattern: "GET /api/v1/guilds/{guild_id}/events", method: "GET", path: "/guilds/{guild}/events",
 			want: expected{owner: wantOK, admin: wantOK, moderator: wantOK, restricted: wantOK, junior: wantOK,
 				blind: wantOK, member: wantOK, outsider: wantNotFound, banned: wantNotFound}},
+		{name: "own guild permissions", pattern: "GET /api/v1/guilds/{guild_id}/permissions/@me", method: "GET", path: "/guilds/{guild}/permissions/@me",
+			want: expected{owner: wantOK, admin: wantOK, moderator: wantOK, restricted: wantOK, junior: wantOK,
+				blind: wantOK, member: wantOK, outsider: wantNotFound, banned: wantNotFound}},
 
 		// Channels. Restricted keeps MANAGE_CHANNELS at guild level, so only
 		// the routes on a channel in the category deny it.
@@ -373,6 +376,12 @@ func matrixRoutes() []matrixRoute {
 			want: expected{owner: wantOK, admin: wantOK, moderator: wantOK, restricted: wantOK, junior: wantOK,
 				blind: wantOK, member: wantOK, outsider: wantNotFound, banned: wantNotFound}},
 		{name: "view channel", pattern: "GET /api/v1/channels/{channel_id}", method: "GET", path: "/channels/{channel}",
+			want: expected{owner: wantOK, admin: wantOK, moderator: wantOK, restricted: wantOK, junior: wantOK,
+				blind: wantNotFound, member: wantOK, outsider: wantNotFound, banned: wantNotFound}},
+		{name: "list overwrites", pattern: "GET /api/v1/channels/{channel_id}/permissions", method: "GET", path: "/channels/{channel}/permissions",
+			want: expected{owner: wantOK, admin: wantOK, moderator: wantOK, restricted: wantOK, junior: wantOK,
+				blind: wantNotFound, member: wantOK, outsider: wantNotFound, banned: wantNotFound}},
+		{name: "own channel permissions", pattern: "GET /api/v1/channels/{channel_id}/permissions/@me", method: "GET", path: "/channels/{channel}/permissions/@me",
 			want: expected{owner: wantOK, admin: wantOK, moderator: wantOK, restricted: wantOK, junior: wantOK,
 				blind: wantNotFound, member: wantOK, outsider: wantNotFound, banned: wantNotFound}},
 		{name: "edit channel", pattern: "PATCH /api/v1/channels/{channel_id}", method: "PATCH", path: "/channels/{channel}",
