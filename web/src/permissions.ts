@@ -28,6 +28,8 @@ export const PERMISSIONS: { bit: number; name: string; label: string }[] = [
 ];
 
 export const ADMINISTRATOR_BIT = 40;
+/** Every bit of the table above, as the owner and ADMINISTRATOR hold them. */
+export const ALL_PERMISSIONS = PERMISSIONS.reduce((set, p) => set | (1n << BigInt(p.bit)), 0n);
 export const MANAGE_MESSAGES_BIT = 3;
 export const KICK_MEMBERS_BIT = 11;
 export const BAN_MEMBERS_BIT = 12;
@@ -47,4 +49,34 @@ export function hasBit(set: bigint, bit: number): boolean {
 export function withBit(set: bigint, bit: number, on: boolean): bigint {
   const mask = 1n << BigInt(bit);
   return on ? set | mask : set & ~mask;
+}
+
+export const SEND_MESSAGES_BIT = 1;
+export const CREATE_INVITE_BIT = 7;
+export const MANAGE_CHANNELS_BIT = 8;
+export const MANAGE_ROLES_BIT = 9;
+export const MANAGE_GUILD_BIT = 10;
+
+/** The sections of the guild settings page. */
+export type SettingsTab = 'overview' | 'channels' | 'roles' | 'overwrites' | 'invites' | 'bans';
+
+/**
+ * Returns the settings sections that a member with these guild-level
+ * permissions can use: each needs the bit that its routes check, and
+ * ADMINISTRATOR grants them all. Overview is open to every member,
+ * because leaving the guild is there.
+ */
+export function settingsTabs(perms: bigint): SettingsTab[] {
+  const has = (bit: number) => hasBit(perms, bit) || hasBit(perms, ADMINISTRATOR_BIT);
+  const tabs: SettingsTab[] = ['overview'];
+  if (has(MANAGE_CHANNELS_BIT)) tabs.push('channels');
+  if (has(MANAGE_ROLES_BIT)) tabs.push('roles', 'overwrites');
+  if (has(MANAGE_GUILD_BIT)) tabs.push('invites');
+  if (has(BAN_MEMBERS_BIT)) tabs.push('bans');
+  return tabs;
+}
+
+/** Reports whether any settings section beyond the overview is open to these permissions. */
+export function managesGuild(perms: bigint): boolean {
+  return settingsTabs(perms).length > 1 || hasBit(perms, MANAGE_GUILD_BIT);
 }

@@ -7,7 +7,7 @@ import { Api, ApiError } from './api';
 import { Session, deviceId, deviceName } from './auth';
 import { prepareUpload } from './exif';
 import { Gateway, gatewayUrl, type GatewayState } from './gateway';
-import { ADMINISTRATOR_BIT, hasBit, parsePermissions } from './permissions';
+import { ADMINISTRATOR_BIT, ALL_PERMISSIONS, hasBit, parsePermissions } from './permissions';
 import { navigate, paths, route } from './router';
 import { uploadMedia } from './upload';
 import {
@@ -350,6 +350,7 @@ export function onDispatch(f: Dispatch): void {
     case 'overwrite_delete':
       bumpLastSeq(f.channel_id, f.seq);
       if (f.guild_id) void refreshChannels(f.guild_id);
+      if (f.guild_id) refreshActivePermissions(f.guild_id);
       break;
     case 'guild_update':
       guilds.value = { ...guilds.value, [d.id]: { ...guilds.value[d.id], ...(d as Guild) } };
@@ -374,6 +375,7 @@ export function onDispatch(f: Dispatch): void {
     case 'role_delete':
       void refreshRoles(f.channel_id);
       if (f.t !== 'role_create') void refreshChannels(f.channel_id);
+      if (f.t !== 'role_create') refreshActivePermissions(f.channel_id);
       break;
   }
 }
@@ -428,6 +430,7 @@ function onMember(m: Member, guildId: string, joined: boolean): void {
   if (m.user.id === self) {
     if (!guilds.value[guildId]) void loadGuild(guildId);
     else void refreshChannels(guildId);
+    refreshActivePermissions(guildId);
   }
 }
 
@@ -583,20 +586,59 @@ export function ensureUser(id: string): Promise<void> {
 }
 
 /**
- * Reports whether the user holds a guild-level permission bit, as owner,
- * through ADMINISTRATOR, or through a role. Channel overwrites are not
- * applied, so the answer only decides which controls to offer: the
- * server still checks each request.
+ * Returns the user's guild-level permissions: every bit for the owner,
+ * otherwise the union of @everyone and the member's roles, or null while
+ * the guild's owner, roles or members are not loaded. Channel overwrites
+ * are not applied, so the result only decides which controls to offer,
+ * and the server still checks each request.
  */
-export function holdsPermission(guildId: string | null, bit: number): boolean {
+export function guildPermissions(guildId: string | null): bigint | null {
   const self = me.value?.id;
-  if (!guildId || !self) return false;
-  if (guilds.value[guildId]?.owner_id === self) return true;
+  if (!guildId || !self) return null;
+  const g = guilds.value[guildId];
+  if (!g?.owner_id) return null;
+  if (g.owner_id === self) return ALL_PERMISSIONS;
   const member = members.value[guildId]?.[self];
-  const held = [guildId, ...(member?.role_ids ?? [])];
-  return (roles.value[guildId] ?? [])
-    .filter((r) => held.includes(r.id))
-    .some((r) => hasBit(parsePermissions(r.permissions), bit) || hasBit(parsePermissions(r.permissions), ADMINISTRATOR_BIT));
+  const roleList = roles.value[guildId];
+  if (!member || !roleList) return null;
+  const held = new Set([guildId, ...member.role_ids]);
+  let perms = 0n;
+  for (const r of roleList) if (held.has(r.id)) perms |= parsePermissions(r.permissions);
+  return hasBit(perms, ADMINISTRATOR_BIT) ? ALL_PERMISSIONS : perms;
+}
+
+/** Reports whether the user has a guild-level permission bit; see guildPermissions. */
+export function holdsPermission(guildId: string | null, bit: number): boolean {
+  const perms = guildPermissions(guildId);
+  return perms !== null && hasBit(perms, bit);
+}
+
+/**
+ * The user's effective permissions per channel, overwrites applied, from
+ * GET /channels/{id}/permissions/@me. A channel is missing until fetched.
+ */
+export const channelPermissions = signal<Record<string, bigint>>({});
+
+export async function refreshChannelPermissions(channelId: string): Promise<void> {
+  const c = channels.value[channelId];
+  if (!c?.guild_id) return;
+  try {
+    const { permissions } = await api.get<{ permissions: string }>(`/channels/${channelId}/permissions/@me`);
+    channelPermissions.value = { ...channelPermissions.value, [channelId]: parsePermissions(permissions) };
+  } catch {
+    // Unknown: the composer stays enabled and the server decides.
+  }
+}
+
+/** Refetches the effective permissions of the open channel of a guild. */
+function refreshActivePermissions(guildId: string): void {
+  const active = activeChannelId();
+  if (active && channels.value[active]?.guild_id === guildId) void refreshChannelPermissions(active);
+}
+
+/** Leaves a guild; the member_remove dispatch then drops it from the rail. */
+export async function leaveGuild(guildId: string): Promise<void> {
+  await api.del(`/guilds/${guildId}/members/@me`);
 }
 
 /** Returns the name to show for a user: nickname, display name or id. */
@@ -612,9 +654,10 @@ export async function createGuild(name: string): Promise<void> {
   navigate(first ? paths.channel(g.id, first.id) : paths.guild(g.id));
 }
 
-export async function createChannel(guildId: string, name: string, kind: 'text' | 'category', parentId?: string): Promise<void> {
+export async function createChannel(guildId: string, name: string, kind: 'text' | 'category', parentId?: string): Promise<Channel> {
   const c = await api.post<Channel>(`/guilds/${guildId}/channels`, { name, kind, parent_id: parentId || undefined });
   putChannel(c);
+  return c;
 }
 
 export async function createInvite(guildId: string): Promise<Invite> {
@@ -681,6 +724,7 @@ export async function openChannel(channelId: string): Promise<void> {
   if (c?.guild_id && !members.value[c.guild_id]) void fetchMembers(c.guild_id).catch(() => undefined);
   if (c?.guild_id && !roles.value[c.guild_id]) void refreshRoles(c.guild_id);
   if (c?.guild_id && !guilds.value[c.guild_id]?.owner_id) void fetchGuildDetails(c.guild_id);
+  if (c?.guild_id) void refreshChannelPermissions(channelId);
   if (tl.loaded || loading.has(channelId) || !c || c.kind === 'category' || c.kind === 'voice') return;
   loading.add(channelId);
   try {

@@ -1,5 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { displayName, onReady, retryUnreachedSends, sendMessage, timelines, users } from '../src/store';
+import { ALL_PERMISSIONS, MANAGE_CHANNELS_BIT } from '../src/permissions';
+import {
+  displayName,
+  guildPermissions,
+  guilds,
+  holdsPermission,
+  members,
+  onReady,
+  retryUnreachedSends,
+  roles,
+  sendMessage,
+  timelines,
+  users,
+} from '../src/store';
 import { emptyTimeline, thumbnailSize } from '../src/timeline';
 import type { Channel, Message, Ready } from '../src/types';
 
@@ -138,5 +151,42 @@ describe('thumbnail sizes', () => {
     expect(thumbnailSize(100, 40)).toEqual({ width: 100, height: 40 });
     expect(thumbnailSize(undefined, 40)).toBeNull();
     expect(thumbnailSize(0, 0)).toBeNull();
+  });
+});
+
+describe('guildPermissions', () => {
+  function readyWithGuild(ownerId: string): void {
+    onReady({ ...ready([]), guilds: [{ id: 'g9', name: 'G', last_seq: 1, channels: [] }] });
+    guilds.value = { g9: { id: 'g9', name: 'G', owner_id: ownerId } };
+  }
+  const member = (roleIds: string[]) => ({ g9: { [ALICE.id]: { user: ALICE, nickname: null, role_ids: roleIds, joined_at: '' } } });
+  const role = (id: string, permissions: string) => ({ id, guild_id: 'g9', name: id, permissions, position: 0, managed: false });
+
+  it('is unknown until roles and members are loaded', () => {
+    readyWithGuild('u-other');
+    members.value = {};
+    roles.value = {};
+    expect(guildPermissions('g9')).toBeNull();
+    expect(holdsPermission('g9', MANAGE_CHANNELS_BIT)).toBe(false);
+  });
+
+  it('joins @everyone and the member roles', () => {
+    readyWithGuild('u-other');
+    members.value = member(['r-mod']);
+    roles.value = { g9: [role('g9', '3'), role('r-mod', String(1 << MANAGE_CHANNELS_BIT)), role('r-other', String(1 << 12))] };
+    expect(holdsPermission('g9', MANAGE_CHANNELS_BIT)).toBe(true);
+    expect(holdsPermission('g9', 1)).toBe(true);
+    expect(holdsPermission('g9', 12)).toBe(false);
+  });
+
+  it('grants everything to the owner and to ADMINISTRATOR', () => {
+    readyWithGuild(ALICE.id);
+    members.value = {};
+    roles.value = {};
+    expect(guildPermissions('g9')).toBe(ALL_PERMISSIONS);
+    readyWithGuild('u-other');
+    members.value = member(['r-admin']);
+    roles.value = { g9: [role('g9', '0'), role('r-admin', (1n << 40n).toString())] };
+    expect(guildPermissions('g9')).toBe(ALL_PERMISSIONS);
   });
 });

@@ -53,6 +53,27 @@ function Shell() {
   const [membersOpen, setMembersOpen] = useState(false);
   useEffect(() => setNavOpen(false), [r]);
 
+  // On a phone the drawers overlap, so one shows at a time, and Escape
+  // closes it.
+  const openNav = (open: boolean) => {
+    setNavOpen(open);
+    if (open) setMembersOpen(false);
+  };
+  const openMembers = (open: boolean) => {
+    setMembersOpen(open);
+    if (open) setNavOpen(false);
+  };
+  useEffect(() => {
+    if (!navOpen && !membersOpen) return;
+    const onKey = (ev: KeyboardEvent) => {
+      if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+      setNavOpen(false);
+      setMembersOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [navOpen, membersOpen]);
+
   // A guild route without a channel opens the guild's first text channel.
   useEffect(() => {
     if (r.name === 'guild' && !r.channelId && guilds.value[r.guildId]) {
@@ -75,11 +96,11 @@ function Shell() {
     <div class={`shell ${navOpen ? 'nav-open' : ''} ${membersOpen ? 'members-open' : ''}`}>
       <ConnectionBanner />
       <div class="mobile-bar">
-        <button aria-label="Open navigation" aria-expanded={navOpen} onClick={() => setNavOpen(!navOpen)}>
+        <button aria-label="Open navigation" aria-expanded={navOpen} onClick={() => openNav(!navOpen)}>
           Menu
         </button>
         {showMembers && (
-          <button aria-label="Show members" aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
+          <button aria-label="Show members" aria-expanded={membersOpen} onClick={() => openMembers(!membersOpen)}>
             Members
           </button>
         )}

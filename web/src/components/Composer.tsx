@@ -1,6 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { ADMINISTRATOR_BIT, hasBit, SEND_MESSAGES_BIT } from '../permissions';
 import {
   addUpload,
+  channelPermissions,
   clearUploads,
   displayName,
   me,
@@ -77,6 +79,10 @@ export function Composer({ channel }: { channel: Channel }) {
   const problem = text.trim() || ready.length ? contentProblem(text, ready.length > 0) : null;
   const length = scalarLength(text.trim());
   const label = channel.guild_id ? `Message #${channel.name}` : 'Message';
+  // Known once GET /channels/{id}/permissions/@me returns. Until then the
+  // composer stays enabled and the server decides.
+  const perms = channelPermissions.value[channel.id];
+  const blocked = perms !== undefined && !hasBit(perms, SEND_MESSAGES_BIT) && !hasBit(perms, ADMINISTRATOR_BIT);
 
   useEffect(() => {
     ref.current?.focus();
@@ -107,7 +113,7 @@ export function Composer({ channel }: { channel: Channel }) {
 
   const send = () => {
     const content = text.trim();
-    if ((!content && !ready.length) || problem || busy) return;
+    if ((!content && !ready.length) || problem || busy || blocked) return;
     sendMessage(channel.id, content, replyId ?? null, ready.map((u) => u.media!));
     setText('');
     clearUploads(channel.id);
@@ -156,6 +162,16 @@ export function Composer({ channel }: { channel: Channel }) {
       files.forEach((f) => void addUpload(channel.id, f));
     }
   };
+
+  if (blocked) {
+    return (
+      <div class="composer blocked">
+        <p class="hint" role="note">
+          You do not have permission to send messages in {channel.guild_id ? `#${channel.name}` : 'this conversation'}.
+        </p>
+      </div>
+    );
+  }
 
   return (
     <div class="composer">

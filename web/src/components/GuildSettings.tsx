@@ -1,10 +1,25 @@
 import { useEffect, useState } from 'preact/hooks';
-import { hasBit, parsePermissions, PERMISSIONS, withBit } from '../permissions';
+import { hasBit, MANAGE_GUILD_BIT, parsePermissions, PERMISSIONS, settingsTabs, withBit, type SettingsTab } from '../permissions';
 import { navigate, paths } from '../router';
-import { api, describeError, fetchGuildDetails, guildChannels, guilds, me, notify, refreshRoles, roles } from '../store';
+import {
+  api,
+  describeError,
+  fetchGuildDetails,
+  fetchMembers,
+  guildChannels,
+  guildPermissions,
+  guilds,
+  holdsPermission,
+  leaveGuild,
+  me,
+  members,
+  notify,
+  refreshRoles,
+  roles,
+} from '../store';
 import type { Ban, Channel, Guild, Invite, Role } from '../types';
 
-type Tab = 'overview' | 'channels' | 'roles' | 'overwrites' | 'invites' | 'bans';
+type Tab = SettingsTab;
 const TABS: [Tab, string][] = [
   ['overview', 'Overview'],
   ['channels', 'Channels'],
@@ -20,8 +35,13 @@ export function GuildSettings({ guildId }: { guildId: string }) {
   useEffect(() => {
     void fetchGuildDetails(guildId);
     void refreshRoles(guildId);
+    if (!members.value[guildId]) void fetchMembers(guildId).catch(() => undefined);
   }, [guildId]);
   if (!g) return <p class="hint empty">This guild does not exist or you are not a member.</p>;
+  // Only the sections whose routes the member may use are offered.
+  const perms = guildPermissions(guildId);
+  const allowed = perms === null ? ['overview'] : settingsTabs(perms);
+  const shown = allowed.includes(tab) ? tab : 'overview';
 
   return (
     <main class="settings" aria-labelledby="guild-settings-title">
@@ -32,19 +52,19 @@ export function GuildSettings({ guildId }: { guildId: string }) {
         </a>
       </p>
       <div role="tablist" aria-label="Settings sections" class="tabs">
-        {TABS.map(([id, label]) => (
-          <button key={id} role="tab" aria-selected={tab === id} class={tab === id ? 'active' : ''} onClick={() => setTab(id)}>
+        {TABS.filter(([id]) => allowed.includes(id)).map(([id, label]) => (
+          <button key={id} role="tab" aria-selected={shown === id} class={shown === id ? 'active' : ''} onClick={() => setTab(id)}>
             {label}
           </button>
         ))}
       </div>
       <div role="tabpanel">
-        {tab === 'overview' && <Overview guild={g} />}
-        {tab === 'channels' && <Channels guildId={guildId} />}
-        {tab === 'roles' && <Roles guildId={guildId} />}
-        {tab === 'overwrites' && <Overwrites guildId={guildId} />}
-        {tab === 'invites' && <Invites guildId={guildId} />}
-        {tab === 'bans' && <Bans guildId={guildId} />}
+        {shown === 'overview' && <Overview guild={g} />}
+        {shown === 'channels' && <Channels guildId={guildId} />}
+        {shown === 'roles' && <Roles guildId={guildId} />}
+        {shown === 'overwrites' && <Overwrites guildId={guildId} />}
+        {shown === 'invites' && <Invites guildId={guildId} />}
+        {shown === 'bans' && <Bans guildId={guildId} />}
       </div>
     </main>
   );
@@ -52,14 +72,17 @@ export function GuildSettings({ guildId }: { guildId: string }) {
 
 function Overview({ guild }: { guild: Guild }) {
   const isOwner = guild.owner_id === me.value?.id;
+  const canEdit = holdsPermission(guild.id, MANAGE_GUILD_BIT);
+  const [saved, setSaved] = useState(false);
   const [name, setName] = useState(guild.name);
   const [description, setDescription] = useState(guild.description ?? '');
   const save = async (ev: Event) => {
     ev.preventDefault();
     try {
       const g = await api.patch<Guild>(`/guilds/${guild.id}`, { name: name.trim(), description });
-      guilds.value = { ...guilds.value, [g.id]: g };
-      notify('Guild saved.', 'info');
+      guilds.value = { ...guilds.value, [g.id]: { ...guilds.value[g.id], ...g } };
+      setSaved(true);
+      setTimeout(() => setSaved(false), 3000);
     } catch (err) {
       notify(describeError(err));
     }
@@ -69,7 +92,7 @@ function Overview({ guild }: { guild: Guild }) {
   const leave = async () => {
     if (!confirm(`Leave ${guild.name}?`)) return;
     try {
-      await api.del(`/guilds/${guild.id}/members/@me`);
+      await leaveGuild(guild.id);
     } catch (err) {
       notify(describeError(err));
     }
@@ -84,19 +107,28 @@ function Overview({ guild }: { guild: Guild }) {
   };
   return (
     <>
-      <form onSubmit={save}>
-        <label>
-          Name
-          <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <label>
-          Description
-          <textarea maxLength={1024} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-        </label>
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      {canEdit ? (
+        <form onSubmit={save}>
+          <label>
+            Name
+            <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          </label>
+          <label>
+            Description
+            <textarea maxLength={1024} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+          </label>
+          <div class="row">
+            <button type="submit" class="primary" onClick={() => setSaved(false)}>
+              Save
+            </button>
+            <span class="saved" role="status">
+              {saved ? 'Saved' : ''}
+            </span>
+          </div>
+        </form>
+      ) : (
+        guild.description && <p>{guild.description}</p>
+      )}
       <h2>Membership</h2>
       {isOwner ? (
         <button class="danger" onClick={() => void remove()}>
@@ -292,21 +324,10 @@ interface Overwrite {
   deny: string;
 }
 
-/** Reads a channel's overwrites from its event log, the only place that lists them. */
+/** Returns a channel's overwrites by target id. */
 async function loadOverwrites(channelId: string): Promise<Record<string, Overwrite>> {
   const out: Record<string, Overwrite> = {};
-  let after = 0;
-  for (let page = 0; page < 50; page++) {
-    const events = await api.get<{ seq: number; type: string; data: any }[]>(
-      `/channels/${channelId}/events?after_seq=${after}&limit=1000`,
-    );
-    for (const e of events) {
-      if (e.type === 'overwrite_update') out[e.data.target_id] = e.data;
-      else if (e.type === 'overwrite_delete') delete out[e.data.target_id];
-    }
-    if (events.length < 1000) break;
-    after = events[events.length - 1].seq;
-  }
+  for (const o of await api.get<Overwrite[]>(`/channels/${channelId}/permissions`)) out[o.target_id] = o;
   return out;
 }
 

@@ -60,7 +60,7 @@ export function GuildRail() {
           <button
             key={id}
             class={`rail-item ${activeGuild === id ? 'active' : ''} ${u.messages ? 'has-unread' : ''}`}
-            aria-label={`${g.name}${u.mentions ? `, ${u.mentions} mentions` : u.messages ? ', unread messages' : ''}`}
+            aria-label={`${g.name}${u.mentions ? `, ${u.mentions} ${u.mentions === 1 ? 'mention' : 'mentions'}` : u.messages ? ', unread messages' : ''}`}
             aria-current={activeGuild === id ? 'page' : undefined}
             title={g.name}
             onClick={() => navigate(first ? paths.channel(id, first.id) : paths.guild(id))}

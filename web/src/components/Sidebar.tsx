@@ -7,11 +7,15 @@ import {
   displayName,
   dmChannels,
   guildChannels,
+  guildPermissions,
   guilds,
+  leaveGuild,
   me,
+  notify,
   presence,
   unread,
 } from '../store';
+import { ADMINISTRATOR_BIT, CREATE_INVITE_BIT, hasBit, MANAGE_CHANNELS_BIT, managesGuild } from '../permissions';
 import type { Channel, Invite } from '../types';
 import { Dialog } from './Dialog';
 import { toggleTheme, theme } from '../theme';
@@ -31,7 +35,7 @@ function ChannelLink({ c, active }: { c: Channel; active: boolean }) {
         href={paths.channel(c.guild_id, c.id)}
         class={`channel-link ${active ? 'active' : ''} ${u?.messages ? 'unread' : ''}`}
         aria-current={active ? 'page' : undefined}
-        aria-label={`${c.guild_id ? `channel ${c.name}` : `conversation with ${label}`}${u?.messages ? `, ${u.messages} unread` : ''}${u?.mentions ? `, ${u.mentions} mentions` : ''}`}
+        aria-label={`${c.guild_id ? `channel ${c.name}` : `conversation with ${label}`}${u?.messages ? `, ${u.messages} unread` : ''}${u?.mentions ? `, ${u.mentions} ${u.mentions === 1 ? 'mention' : 'mentions'}` : ''}`}
         onClick={(e) => {
           e.preventDefault();
           navigate(paths.channel(c.guild_id, c.id));
@@ -65,7 +69,11 @@ export function Sidebar() {
   const r = route.value;
   return (
     <div class="sidebar">
-      {r.name === 'guild' ? <GuildChannels guildId={r.guildId} activeId={r.channelId} /> : <DmList activeId={r.name === 'home' ? r.channelId : undefined} />}
+      {r.name === 'guild' || r.name === 'guild_settings' ? (
+        <GuildChannels guildId={r.guildId} activeId={r.name === 'guild' ? r.channelId : undefined} />
+      ) : (
+        <DmList activeId={r.name === 'home' ? r.channelId : undefined} />
+      )}
       <UserPanel />
     </div>
   );
@@ -93,6 +101,19 @@ function GuildChannels({ guildId, activeId }: { guildId: string; activeId?: stri
   const [adding, setAdding] = useState(false);
   if (!g) return <p class="hint">Loading guild…</p>;
   const all = guildChannels(guildId);
+  // Controls show only once the permissions are known, and only to members
+  // whose roles grant them; the server checks every request anyway.
+  const perms = guildPermissions(guildId);
+  const can = (bit: number) => perms !== null && (hasBit(perms, bit) || hasBit(perms, ADMINISTRATOR_BIT));
+  const isOwner = g.owner_id === me.value?.id;
+  const leave = async () => {
+    if (!confirm(`Leave ${g.name}?`)) return;
+    try {
+      await leaveGuild(guildId);
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
   const categories = all.filter((c) => c.kind === 'category');
   const loose = all.filter((c) => c.kind !== 'category' && !c.parent_id);
 
@@ -101,15 +122,26 @@ function GuildChannels({ guildId, activeId }: { guildId: string; activeId?: stri
       <header class="sidebar-head">
         <h2>{g.name}</h2>
         <div class="row">
-          <button class="small" onClick={() => setInviting(true)}>
-            Invite
-          </button>
-          <button class="small" aria-label="Create a channel" title="Create a channel" onClick={() => setAdding(true)}>
-            + Channel
-          </button>
-          <button class="small" aria-label="Guild settings" title="Guild settings" onClick={() => navigate(paths.guildSettings(guildId))}>
-            Settings
-          </button>
+          {can(CREATE_INVITE_BIT) && (
+            <button class="small" onClick={() => setInviting(true)}>
+              Invite
+            </button>
+          )}
+          {can(MANAGE_CHANNELS_BIT) && (
+            <button class="small" aria-label="Create a channel" title="Create a channel" onClick={() => setAdding(true)}>
+              + Channel
+            </button>
+          )}
+          {perms !== null && managesGuild(perms) && (
+            <button class="small" aria-label="Guild settings" title="Guild settings" onClick={() => navigate(paths.guildSettings(guildId))}>
+              Settings
+            </button>
+          )}
+          {perms !== null && !managesGuild(perms) && !isOwner && (
+            <button class="small" aria-label={`Leave ${g.name}`} onClick={() => void leave()}>
+              Leave
+            </button>
+          )}
         </div>
       </header>
       <ul>
@@ -195,8 +227,9 @@ function CreateChannelDialog({ guildId, onClose }: { guildId: string; onClose: (
   const submit = async (ev: Event) => {
     ev.preventDefault();
     try {
-      await createChannel(guildId, name.trim(), kind, kind === 'text' ? parent : undefined);
+      const c = await createChannel(guildId, name.trim(), kind, kind === 'text' ? parent : undefined);
       onClose();
+      if (c.kind === 'text') navigate(paths.channel(guildId, c.id));
     } catch (err) {
       setError(describeError(err));
     }

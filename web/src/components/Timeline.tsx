@@ -279,6 +279,11 @@ function MessageItem({ m, channel, grouped, all }: { m: Message; channel: Channe
   );
 }
 
+/** Moves focus back to the message box once an edit ends. */
+function focusComposer(): void {
+  document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
+}
+
 function EditBox({ m }: { m: Message }) {
   const [text, setText] = useState(m.content);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -291,11 +296,13 @@ function EditBox({ m }: { m: Message }) {
     if (problem) return;
     if (text.trim() === m.content) {
       editing.value = null;
+      focusComposer();
       return;
     }
     try {
       await editMessage(m.channel_id, m.id, text);
       editing.value = null;
+      focusComposer();
     } catch (err) {
       notify(describeError(err));
     }
@@ -314,6 +321,7 @@ function EditBox({ m }: { m: Message }) {
           } else if (e.key === 'Escape') {
             e.preventDefault();
             editing.value = null;
+            focusComposer();
           }
         }}
       />

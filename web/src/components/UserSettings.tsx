@@ -6,6 +6,7 @@ export function UserSettings() {
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const [name, setName] = useState(me.value?.display_name ?? '');
   const [error, setError] = useState('');
+  const [saved, setSaved] = useState(false);
 
   const load = () =>
     api
@@ -22,7 +23,8 @@ export function UserSettings() {
       const u = await api.patch<User>('/users/@me', { display_name: name.trim() });
       me.value = u;
       users.value = { ...users.value, [u.id]: u };
-      notify('Display name saved.', 'info');
+      setSaved(true);
+      setTimeout(() => setSaved(false), 3000);
     } catch (err) {
       setError(describeError(err));
     }
@@ -63,7 +65,12 @@ export function UserSettings() {
             Display name
             <input required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
           </label>
-          <button type="submit">Save</button>
+          <button type="submit" onClick={() => setSaved(false)}>
+            Save
+          </button>
+          <span class="saved" role="status">
+            {saved ? 'Saved' : ''}
+          </span>
         </form>
       </section>
       <section aria-labelledby="sessions-title">
