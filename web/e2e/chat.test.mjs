@@ -551,10 +551,14 @@ test('two users chat through the web client', async (t) => {
     await jump.waitFor({ state: 'detached', ...WAIT });
 
     // A message in another channel marks it unread until Alice opens it.
-    await send(bob.page, 'unread check');
+    // It mentions her once, and the labels count in the singular.
+    const aliceUserId = (await storedTokens(alice.page)).user.id;
+    await send(bob.page, `<@${aliceUserId}> unread check`);
     const general = channelLink(alice.page, 'general');
     await alice.page.locator('.channel-link.unread', { hasText: 'general' }).waitFor(WAIT);
-    assert.match(await general.getAttribute('aria-label'), /1 unread/);
+    assert.match(await general.getAttribute('aria-label'), /, 1 unread, 1 mention$/);
+    const railGuild = alice.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /^Test Guild/ });
+    assert.match(await railGuild.getAttribute('aria-label'), /, 1 mention$/);
     await general.click();
     await messageWith(alice.page, 'unread check').waitFor(WAIT);
     await alice.page.locator('.channel-link.unread', { hasText: 'general' }).waitFor({ state: 'detached', ...WAIT });
