@@ -211,7 +211,10 @@ export function startGateway(): void {
   gateway.start();
 }
 
-window.addEventListener('online', () => gateway?.reconnectNow());
+window.addEventListener('online', () => {
+  gateway?.reconnectNow();
+  if (gatewayState.value === 'connected') retryUnreachedSends();
+});
 
 // Messages that arrive in the open channel while the tab is hidden count
 // as unread; coming back to the tab marks them read.

@@ -59,7 +59,7 @@ export function Timeline({ channel }: { channel: Channel }) {
   const stick = useRef(true);
   const prevHeight = useRef(0);
   const prevFirst = useRef<string | undefined>(undefined);
-  const prevLast = useRef<string | undefined>(undefined);
+  const prevLastSeq = useRef(0);
   const seenNonces = useRef<Set<string>>(new Set());
   const [newBelow, setNewBelow] = useState(false);
 
@@ -85,15 +85,16 @@ export function Timeline({ channel }: { channel: Channel }) {
     seenNonces.current = new Set(pending.map((p) => p.nonce));
     if (sentNow) stick.current = true;
     const first = messages[0]?.id;
-    const last = messages[messages.length - 1]?.id;
+    const lastSeq = messages[messages.length - 1]?.seq ?? 0;
     if (prevFirst.current && first !== prevFirst.current && !stick.current) {
       el.scrollTop += el.scrollHeight - prevHeight.current;
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
-    if (!stick.current && prevLast.current && last !== prevLast.current) setNewBelow(true);
+    // Only a newer message counts: a delete at the end does not.
+    if (!stick.current && prevLastSeq.current && lastSeq > prevLastSeq.current) setNewBelow(true);
     prevFirst.current = first;
-    prevLast.current = last;
+    prevLastSeq.current = lastSeq;
     prevHeight.current = el.scrollHeight;
   });
 
