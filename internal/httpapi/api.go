@@ -47,7 +47,8 @@ type Deps struct {
 	Media      *media.Service
 
 	// Web serves the web client on GET and HEAD requests for paths outside
-	// /api/ that no route matches. Nil answers them 404 like the API.
+	// /api/ that no route matches. When it is nil, those requests get the
+	// API's 404.
 	Web http.Handler
 
 	// Per-client-IP limits on the unauthenticated write routes.

@@ -76,7 +76,7 @@ func uploadTooLarge(svc *media.Service) *Error {
 // uploadError maps a failed upload to its client error. A body that
 // ended early is incomplete, and one that breaks the multipart format in
 // another way is invalid. The media service counts the rejections it
-// sees, and this counts those of the multipart parts before the file.
+// detects, and this counts those of the multipart parts before the file.
 func uploadError(svc *media.Service, err error) error {
 	var tooLarge *http.MaxBytesError
 	switch {

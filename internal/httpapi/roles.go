@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -217,20 +218,11 @@ type permissionsJSON struct {
 	Permissions permission.Set `json:"permissions"`
 }
 
-func handleMyChannelPermissions(guilds *guild.Service) authedFunc {
+// handleMyPermissions reports the caller's permissions in the guild or
+// channel that the path value param names, as lookup computes them.
+func handleMyPermissions(param string, lookup func(ctx context.Context, userID, id string) (permission.Set, error)) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		perms, err := guilds.MyChannelPermissions(r.Context(), p.UserID, r.PathValue("channel_id"))
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, permissionsJSON{Permissions: perms})
-		return nil
-	}
-}
-
-func handleMyGuildPermissions(guilds *guild.Service) authedFunc {
-	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		perms, err := guilds.MyGuildPermissions(r.Context(), p.UserID, r.PathValue("guild_id"))
+		perms, err := lookup(r.Context(), p.UserID, r.PathValue(param))
 		if err != nil {
 			return err
 		}

@@ -103,8 +103,8 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // servesWeb reports whether an unmatched request belongs to the web
 // client: a GET or HEAD outside /api/, when a web handler is configured.
-// The metrics listener's paths stay 404 here, so that nobody takes the
-// client's page for metrics served on the client listener.
+// The metrics listener's paths stay 404 here, so that the client's page is
+// never mistaken for metrics served on the client listener.
 func (rt *router) servesWeb(r *http.Request) bool {
 	if rt.api.web == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false

@@ -25,7 +25,7 @@ func (a *API) routes(rt *router) {
 	rt.handle("GET /api/v1/guilds/{guild_id}", capDefault, a.authed(handleGetGuild(a.guilds)))
 	rt.handle("PATCH /api/v1/guilds/{guild_id}", capDefault, a.authed(handleUpdateGuild(a.guilds)))
 	rt.handle("DELETE /api/v1/guilds/{guild_id}", capDefault, a.authed(handleDeleteGuild(a.guilds)))
-	rt.handle("GET /api/v1/guilds/{guild_id}/permissions/@me", capDefault, a.authed(handleMyGuildPermissions(a.guilds)))
+	rt.handle("GET /api/v1/guilds/{guild_id}/permissions/@me", capDefault, a.authed(handleMyPermissions("guild_id", a.guilds.MyGuildPermissions)))
 	rt.handle("GET /api/v1/guilds/{guild_id}/events", capDefault, a.authed(handleEvents(a.guilds, true)))
 
 	rt.handle("POST /api/v1/guilds/{guild_id}/channels", capDefault, a.authed(handleCreateChannel(a.guilds)))
@@ -35,7 +35,7 @@ func (a *API) routes(rt *router) {
 	rt.handle("DELETE /api/v1/channels/{channel_id}", capDefault, a.authed(handleDeleteChannel(a.guilds)))
 	rt.handle("GET /api/v1/channels/{channel_id}/events", capDefault, a.authed(handleEvents(a.guilds, false)))
 	rt.handle("GET /api/v1/channels/{channel_id}/permissions", capDefault, a.authed(handleListOverwrites(a.guilds)))
-	rt.handle("GET /api/v1/channels/{channel_id}/permissions/@me", capDefault, a.authed(handleMyChannelPermissions(a.guilds)))
+	rt.handle("GET /api/v1/channels/{channel_id}/permissions/@me", capDefault, a.authed(handleMyPermissions("channel_id", a.guilds.MyChannelPermissions)))
 	rt.handle("PUT /api/v1/channels/{channel_id}/permissions/{target_id}", capDefault, a.authed(handleSetOverwrite(a.guilds)))
 	rt.handle("DELETE /api/v1/channels/{channel_id}/permissions/{target_id}", capDefault, a.authed(handleDeleteOverwrite(a.guilds)))
 

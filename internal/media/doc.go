@@ -19,8 +19,8 @@
 // # Visibility
 //
 // A user may read a media file they uploaded, or one attached to a live
-// message in a channel where they may read the history. Everyone else is
-// told it does not exist.
+// message in a channel where they may read the history. For everyone
+// else the service returns ErrNotFound, as for an id that does not exist.
 //
 // # Collection
 //
