@@ -443,6 +443,9 @@ func TestThumbnails(t *testing.T) {
 	}
 
 	photo := mustUpload(t, s, tok, "photo.jpg", jpegWithExif(t, 300, 200))
+	if photo.Width != 200 || photo.Height != 300 {
+		t.Errorf("photo turned by its Exif data recorded as %dx%d, want 200x300 as displayed", photo.Width, photo.Height)
+	}
 	resp := thumb(photo.ID, "?width=64&height=64")
 	if resp.Header.Get("Content-Type") != "image/jpeg" || bytes.Contains(resp.Body, []byte("GPS-LOCATION-MARKER")) || bytes.Contains(resp.Body, []byte("Exif")) {
 		t.Errorf("JPEG thumbnail: type %q, carries Exif: %v", resp.Header.Get("Content-Type"), bytes.Contains(resp.Body, []byte("Exif")))

@@ -25,7 +25,7 @@ type Media struct {
 	ContentType string // sniffed from the bytes
 	Size        int64  // in bytes
 	SHA256      string // lowercase hex digest of the bytes as uploaded
-	Width       int    // 0 unless the file is a decodable image
+	Width       int    // as displayed, Exif orientation applied; 0 unless a decodable image
 	Height      int
 	CreatedAt   time.Time
 }

@@ -129,10 +129,11 @@ func (s *Service) generateThumbnail(ctx context.Context, m Media, box image.Poin
 	if err != nil {
 		return nil, err
 	}
-	size := fitInside(image.Pt(m.Width, m.Height), box)
+	// The row has the upright dimensions. A stored picture turned a
+	// quarter is scaled with its axes swapped, then turned upright.
+	upright := fitInside(image.Pt(m.Width, m.Height), box)
+	size := upright
 	if swapsAxes(orientation) {
-		// Fit the upright picture, then scale the stored one to match.
-		upright := fitInside(image.Pt(m.Height, m.Width), box)
 		size = image.Pt(upright.Y, upright.X)
 	}
 	dst := image.NewRGBA(image.Rectangle{Max: size})

@@ -190,19 +190,27 @@ func rejectionReason(err error) string {
 	return RejectIncomplete
 }
 
-// describe fills in the sniffed type and, for images, the dimensions.
+// describe fills in the sniffed type and, for images, the dimensions as
+// displayed: a JPEG that its Exif data turns a quarter swaps them.
 func (sp *spoolFile) describe(m *Media) error {
-	head := make([]byte, sniffLen)
+	head := make([]byte, max(sniffLen, exifSearchBytes))
 	n, err := sp.file.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read spool file: %w", err)
 	}
-	m.ContentType = sniff(head[:n])
-	if isDecodable(m.ContentType) {
-		if w, h, ok := dimensions(io.NewSectionReader(sp.file, 0, sp.size)); ok {
-			m.Width, m.Height = w, h
-		}
+	head = head[:n]
+	m.ContentType = sniff(head[:min(n, sniffLen)])
+	if !isDecodable(m.ContentType) {
+		return nil
 	}
+	w, h, ok := dimensions(io.NewSectionReader(sp.file, 0, sp.size))
+	if !ok {
+		return nil
+	}
+	if m.ContentType == "image/jpeg" && swapsAxes(jpegOrientation(head)) {
+		w, h = h, w
+	}
+	m.Width, m.Height = w, h
 	return nil
 }
 
