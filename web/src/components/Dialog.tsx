@@ -24,3 +24,24 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
     </dialog>
   );
 }
+
+/** Renders a dialog form's error, if any, and its Cancel and submit buttons. */
+export function DialogActions({ error, submitLabel, onCancel }: { error: string; submitLabel: string; onCancel: () => void }) {
+  return (
+    <>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="row">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="primary">
+          {submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}

@@ -149,22 +149,29 @@ function Channels({ guildId }: { guildId: string }) {
   const channel = chans.find((c) => c.id === channelId);
   return (
     <div>
-      <label>
-        Channel
-        <select aria-label="Channel" value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
-          {chans.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ChannelSelect channels={chans} value={channelId} onChange={setChannelId} />
       {channel && <ChannelEditor key={channel.id} channel={channel} onDeleted={() => setChannelId('')} />}
     </div>
   );
 }
 
 /** Renders the form of one channel's name, topic and slowmode. */
+/** Renders a labelled picker of a guild's channels, categories included. */
+function ChannelSelect(props: { channels: Channel[]; value: string; onChange: (id: string) => void }) {
+  return (
+    <label>
+      Channel
+      <select aria-label="Channel" value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        {props.channels.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function ChannelEditor({ channel, onDeleted }: { channel: Channel; onDeleted: () => void }) {
   const [name, setName] = useState(channel.name);
   const [topic, setTopic] = useState(channel.topic);
@@ -359,16 +366,7 @@ function Overwrites({ guildId }: { guildId: string }) {
   return (
     <div>
       <div class="row">
-        <label>
-          Channel
-          <select aria-label="Channel" value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
-            {chans.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ChannelSelect channels={chans} value={channelId} onChange={setChannelId} />
         <label>
           Role
           <select aria-label="Role" value={roleId} onChange={(e) => setRoleId(e.currentTarget.value)}>

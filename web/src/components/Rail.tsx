@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { navigate, paths, route } from '../router';
 import { channels, createGuild, describeError, guildChannels, guildOrder, guilds, unread } from '../store';
-import { Dialog } from './Dialog';
+import { Dialog, DialogActions } from './Dialog';
 
 function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
@@ -97,19 +97,7 @@ function CreateGuildDialog({ onClose }: { onClose: () => void }) {
           Guild name
           <input name="guild_name" required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} autoFocus />
         </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="row">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Create
-          </button>
-        </div>
+        <DialogActions error={error} submitLabel="Create" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -17,7 +17,7 @@ import {
 } from '../store';
 import { ADMINISTRATOR_BIT, CREATE_INVITE_BIT, hasBit, MANAGE_CHANNELS_BIT, managesGuild } from '../permissions';
 import type { Channel, Invite } from '../types';
-import { Dialog } from './Dialog';
+import { Dialog, DialogActions } from './Dialog';
 import { toggleTheme, theme } from '../theme';
 
 export function dmTitle(c: Channel): string {
@@ -261,19 +261,7 @@ function CreateChannelDialog({ guildId, onClose }: { guildId: string; onClose: (
             </select>
           </label>
         )}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="row">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Create
-          </button>
-        </div>
+        <DialogActions error={error} submitLabel="Create" onCancel={onClose} />
       </form>
     </Dialog>
   );
