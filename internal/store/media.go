@@ -136,10 +136,7 @@ func (s *Media) AttachedChannels(ctx context.Context, mediaID string) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("read channels of media %s: %w", mediaID, err)
 	}
-	return scanAll(rows, func(row scanner) (string, error) {
-		var id string
-		return id, row.Scan(&id)
-	})
+	return scanAll(rows, scanString)
 }
 
 // Delete implements media.Store.
@@ -199,10 +196,7 @@ func (s *Media) Unreferenced(ctx context.Context, cutoff time.Time, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("find unreferenced media: %w", err)
 	}
-	return scanAll(rows, func(row scanner) (string, error) {
-		var id string
-		return id, row.Scan(&id)
-	})
+	return scanAll(rows, scanString)
 }
 
 // Collect implements media.Store.
@@ -236,10 +230,7 @@ func (s *Media) ReleasedObjects(ctx context.Context, cutoff time.Time, limit int
 	if err != nil {
 		return nil, fmt.Errorf("find released media objects: %w", err)
 	}
-	return scanAll(rows, func(row scanner) (string, error) {
-		var sha string
-		return sha, row.Scan(&sha)
-	})
+	return scanAll(rows, scanString)
 }
 
 // ClaimObject implements media.Store.
@@ -285,6 +276,12 @@ func (s *Media) StoredBytes(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("sum media object sizes: %w", err)
 	}
 	return total, nil
+}
+
+// scanString reads a row of one text column.
+func scanString(row scanner) (string, error) {
+	var v string
+	return v, row.Scan(&v)
 }
 
 func nullInt(n int) any {
