@@ -180,11 +180,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes the pools. It is safe to call more than once.
 func (db *DB) Close() error {
 	db.stmtMu.Lock()
-	for _, stmt := range db.stmts {
-		stmt.Close()
-	}
+	stmts := db.stmts
 	db.stmts = nil
 	db.stmtMu.Unlock()
+	for _, stmt := range stmts {
+		stmt.Close()
+	}
 
 	err := db.write.Close()
 	if db.read != db.write {
@@ -233,15 +234,23 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.St
 	}
 
 	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if existing, ok := db.stmts[key]; ok {
-		stmt.Close() // another goroutine prepared it first
+	existing, ok := db.stmts[key]
+	if !ok {
+		if db.stmts == nil {
+			db.stmts = make(map[stmtKey]*sql.Stmt)
+		}
+		db.stmts[key] = stmt
+	}
+	db.stmtMu.Unlock()
+
+	if ok {
+		// Another goroutine prepared it first. Close outside stmtMu:
+		// closing waits for every connection the statement was prepared
+		// on, one of which may run a query blocked on a row lock whose
+		// transaction needs stmtMu to finish.
+		stmt.Close()
 		return existing, nil
 	}
-	if db.stmts == nil {
-		db.stmts = make(map[stmtKey]*sql.Stmt)
-	}
-	db.stmts[key] = stmt
 	return stmt, nil
 }
 
