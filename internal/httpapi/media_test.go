@@ -625,6 +625,52 @@ func TestMediaCollection(t *testing.T) {
 	})
 }
 
+// Deleting a channel or a whole guild releases the attachments of its
+// messages as deleting each message would.
+func TestMediaCollectionAfterChannelDeletion(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		c := newChat(t, s)
+		attach := func(channelID, filename string) mediaJSON {
+			t.Helper()
+			m := mustUpload(t, s, c.owner, filename, []byte("attached in "+filename))
+			path := "/api/v1/channels/" + channelID + "/messages"
+			body := map[string]any{"content": "see attached", "attachment_ids": []string{m.ID}}
+			if resp := s.Do(t, "POST", path, body, bearer(c.owner.AccessToken)...); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("send %s: %d %s", filename, resp.StatusCode, resp.Body)
+			}
+			return m
+		}
+
+		var extra struct {
+			ID string `json:"id"`
+		}
+		s.Do(t, "POST", "/api/v1/guilds/"+c.guild+"/channels", map[string]string{"name": "scratch", "kind": "text"},
+			bearer(c.owner.AccessToken)...).JSON(t, &extra)
+		inChannel := attach(extra.ID, "channel.txt")
+		inGuild := attach(c.channel, "guild.txt")
+
+		mediaPath := "/api/v1/media/" + inChannel.ID
+		expectStatus(t, "delete while attached", s.Do(t, "DELETE", mediaPath, nil, bearer(c.owner.AccessToken)...), 409, "media_in_use")
+		if resp := s.Do(t, "DELETE", "/api/v1/channels/"+extra.ID, nil, bearer(c.owner.AccessToken)...); resp.StatusCode != 204 {
+			t.Fatalf("delete channel: %d %s", resp.StatusCode, resp.Body)
+		}
+		expectStatus(t, "member reads media of a deleted channel", s.Do(t, "GET", mediaPath, nil, bearer(c.member.AccessToken)...), 404, "not_found")
+		if resp := s.Do(t, "DELETE", "/api/v1/guilds/"+c.guild, nil, bearer(c.owner.AccessToken)...); resp.StatusCode != 204 {
+			t.Fatalf("delete guild: %d %s", resp.StatusCode, resp.Body)
+		}
+
+		s.Clock.Advance(25 * time.Hour)
+		c.owner = login(t, s, "owner", "d")
+		report, err := s.Server().Media().Collect(t.Context())
+		if err != nil || report.Media != 2 || report.Objects != 2 {
+			t.Fatalf("collection: %+v, %v; want both attachments and their objects removed", report, err)
+		}
+		for _, m := range []mediaJSON{inChannel, inGuild} {
+			expectStatus(t, "collected "+m.Filename, s.Do(t, "GET", "/api/v1/media/"+m.ID, nil, bearer(c.owner.AccessToken)...), 404, "not_found")
+		}
+	})
+}
+
 func TestMediaOnS3(t *testing.T) {
 	s := servertest.Start(t, servertest.WithS3Media(t))
 	register(t, s, "uploader")

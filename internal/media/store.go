@@ -24,8 +24,8 @@ type Store interface {
 	// Usage returns the total size of a user's media, in bytes.
 	Usage(ctx context.Context, userID string) (int64, error)
 
-	// AttachedChannels returns the channels of the live messages that
-	// have the media attached.
+	// AttachedChannels returns the live channels with a live message
+	// that has the media attached.
 	AttachedChannels(ctx context.Context, mediaID string) ([]string, error)
 
 	// Delete removes an unattached media row and releases its object.
@@ -35,7 +35,8 @@ type Store interface {
 
 	// Unreferenced returns up to limit ids of media created before
 	// cutoff that no live message references, nor any message deleted
-	// after cutoff.
+	// after cutoff. A message in a channel deleted before cutoff counts
+	// as deleted then.
 	Unreferenced(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
 
 	// Collect removes a media row returned by Unreferenced, with its

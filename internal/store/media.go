@@ -32,15 +32,19 @@ func scanMedia(row scanner) (media.Media, error) {
 	return m, nil
 }
 
-// attachedToLive is the condition that a live message has the media row
-// md attached.
-const attachedToLive = `EXISTS (SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id
-	WHERE a.media_id = md.id AND m.deleted_at IS NULL)`
+// attachedToLive is the condition that a live message in a live channel
+// has the media row md attached. Deleting a guild deletes its channels.
+const attachedToLive = `EXISTS (SELECT 1 FROM message_attachments a
+	JOIN messages m ON m.id = a.message_id JOIN channels c ON c.id = m.channel_id
+	WHERE a.media_id = md.id AND m.deleted_at IS NULL AND c.deleted_at IS NULL)`
 
-// liveReference is the condition that a live message, or one deleted
-// after the cutoff in parameter $2, has the media row md attached.
-const liveReference = `EXISTS (SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id
-	WHERE a.media_id = md.id AND (m.deleted_at IS NULL OR m.deleted_at >= $2))`
+// liveReference is the condition that md is attached to a message that
+// is live, or was deleted after the cutoff in parameter $2, in a channel
+// that is live or was deleted after the cutoff.
+const liveReference = `EXISTS (SELECT 1 FROM message_attachments a
+	JOIN messages m ON m.id = a.message_id JOIN channels c ON c.id = m.channel_id
+	WHERE a.media_id = md.id AND (m.deleted_at IS NULL OR m.deleted_at >= $2)
+	AND (c.deleted_at IS NULL OR c.deleted_at >= $2))`
 
 // ObjectState implements media.Store.
 func (s *Media) ObjectState(ctx context.Context, sha string) (bool, bool, error) {
@@ -131,8 +135,9 @@ func (s *Media) Usage(ctx context.Context, userID string) (int64, error) {
 // AttachedChannels implements media.Store.
 func (s *Media) AttachedChannels(ctx context.Context, mediaID string) ([]string, error) {
 	rows, err := s.db.queryRead(ctx,
-		`SELECT DISTINCT m.channel_id FROM message_attachments a JOIN messages m ON m.id = a.message_id
-		 WHERE a.media_id = $1 AND m.deleted_at IS NULL`, mediaID)
+		`SELECT DISTINCT m.channel_id FROM message_attachments a
+		 JOIN messages m ON m.id = a.message_id JOIN channels c ON c.id = m.channel_id
+		 WHERE a.media_id = $1 AND m.deleted_at IS NULL AND c.deleted_at IS NULL`, mediaID)
 	if err != nil {
 		return nil, fmt.Errorf("read channels of media %s: %w", mediaID, err)
 	}
