@@ -6,8 +6,9 @@
 // # Protocol
 //
 // Frames are JSON text {"op", "d"}; dispatches add "t", "channel_id" and
-// "seq". The server sends hello, then ready after authentication, then
-// dispatch, typing and presence frames; the client sends heartbeat,
+// "seq", except user_update, which belongs to no log. The server sends
+// hello, then ready after authentication, then dispatch, typing and
+// presence frames; the client sends heartbeat,
 // typing and status. A reconnecting client sends resume with the last seq
 // it saw per log and receives every missed event, in order, before new
 // ones, or resync_required for logs whose gap is too large to replay.

@@ -316,21 +316,34 @@ func handleGetMe(accounts Accounts) authedFunc {
 	}
 }
 
-func handleUpdateMe(accounts Accounts) authedFunc {
-	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		var body struct {
-			DisplayName *string `json:"display_name"`
-			DMPolicy    *string `json:"dm_policy"`
-		}
-		if err := decodeJSON(r, &body); err != nil {
-			return err
-		}
-		user, err := accounts.UpdateProfile(r.Context(), p, auth.ProfileRequest{DisplayName: body.DisplayName, DMPolicy: body.DMPolicy})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, meJSON{userJSON: newUserJSON(user), DMPolicy: user.DMPolicy, IsAdmin: user.IsAdmin})
-		return nil
+// handleUpdateMe changes the caller's profile. A new display name goes
+// out live as a user_update dispatch.
+func (a *API) handleUpdateMe(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var body struct {
+		DisplayName *string `json:"display_name"`
+		DMPolicy    *string `json:"dm_policy"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	user, err := a.accounts.UpdateProfile(r.Context(), p, auth.ProfileRequest{DisplayName: body.DisplayName, DMPolicy: body.DMPolicy})
+	if err != nil {
+		return err
+	}
+	if body.DisplayName != nil {
+		a.dispatchProfile(r, newUserJSON(user), nil)
+	}
+	writeJSON(w, http.StatusOK, meJSON{userJSON: newUserJSON(user), DMPolicy: user.DMPolicy, IsAdmin: user.IsAdmin})
+	return nil
+}
+
+// dispatchProfile sends a committed profile change to the gateway. A
+// failure costs only liveness, since clients read profiles on load, so it
+// is logged and the request still succeeds.
+func (a *API) dispatchProfile(r *http.Request, user userJSON, leftGuildIDs []string) {
+	if err := a.gateway.UserUpdate(r.Context(), user.ID, user, leftGuildIDs); err != nil {
+		a.logger.Warn("dispatch of profile change failed; clients see it on their next load",
+			"user_id", user.ID, "request_id", requestID(r), "error", err)
 	}
 }
 
@@ -360,20 +373,33 @@ func handleChangePassword(accounts Accounts) authedFunc {
 	}
 }
 
-func handleDeleteMe(accounts Accounts) authedFunc {
-	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		var body struct {
-			Password string `json:"password"`
-		}
-		if err := decodeJSON(r, &body); err != nil {
-			return err
-		}
-		if err := accounts.DeleteAccount(r.Context(), p, body.Password); err != nil {
-			return wrongPassword(err)
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+// handleDeleteMe deletes the caller's account, then dispatches the
+// deleted profile to the members of the guilds the user left and to
+// their DM partners.
+func (a *API) handleDeleteMe(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var body struct {
+		Password string `json:"password"`
 	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	guilds, err := a.guilds.Guilds(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	if err := a.accounts.DeleteAccount(r.Context(), p, body.Password); err != nil {
+		return wrongPassword(err)
+	}
+
+	if user, err := a.accounts.User(r.Context(), p.UserID); err == nil {
+		guildIDs := make([]string, 0, len(guilds))
+		for _, g := range guilds {
+			guildIDs = append(guildIDs, g.ID)
+		}
+		a.dispatchProfile(r, newUserJSON(user), guildIDs)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func handleGetUser(accounts Accounts) authedFunc {

@@ -9,11 +9,12 @@ import (
 )
 
 // Gateway is the WebSocket gateway: it upgrades requests and sends typing
-// indicators.
+// indicators and profile changes.
 type Gateway interface {
 	ServeHTTP(w http.ResponseWriter, r *http.Request, clientIP string,
 		reject func(status int, code, scope, message string, retryAfter time.Duration))
 	Typing(ctx context.Context, userID, channelID string) error
+	UserUpdate(ctx context.Context, userID string, user any, leftGuildIDs []string) error
 }
 
 // handleGateway upgrades to the gateway. The token comes in the

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -637,4 +639,67 @@ func TestGatewayPresenceOnJoin(t *testing.T) {
 	joiner.readUntil(func(f gwFrame) bool {
 		return f.Op == "presence" && strings.Contains(string(f.D), c.owner.User.ID) && strings.Contains(string(f.D), "online")
 	})
+}
+
+func TestGatewayUserUpdate(t *testing.T) {
+	s := servertest.Start(t)
+	c := newChat(t, s)
+	register(t, s, "pal")
+	register(t, s, "stranger")
+	pal, stranger := login(t, s, "pal", "d"), login(t, s, "stranger", "d")
+	dm := map[string]any{"recipient_ids": []string{c.member.User.ID}}
+	if resp := s.Do(t, "POST", "/api/v1/dms", dm, bearer(pal.AccessToken)...); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("open DM: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	watchers := map[string]*gwClient{
+		"guild member": dialGateway(t, s, c.owner.AccessToken),
+		"DM partner":   dialGateway(t, s, pal.AccessToken),
+		"the user":     dialGateway(t, s, c.member.AccessToken),
+	}
+	outsider := dialGateway(t, s, stranger.AccessToken)
+	for _, w := range append(slices.Collect(maps.Values(watchers)), outsider) {
+		w.read() // ready
+	}
+	isUserUpdate := func(f gwFrame) bool {
+		return f.Op == "dispatch" && f.T == "user_update" && strings.Contains(string(f.D), c.member.User.ID)
+	}
+
+	rename := map[string]string{"display_name": "Renamed Member"}
+	if resp := s.Do(t, "PATCH", "/api/v1/users/@me", rename, bearer(c.member.AccessToken)...); resp.StatusCode != http.StatusOK {
+		t.Fatalf("rename: %d %s", resp.StatusCode, resp.Body)
+	}
+	for who, w := range watchers {
+		f := w.readUntil(isUserUpdate)
+		var user struct {
+			DisplayName string `json:"display_name"`
+		}
+		json.Unmarshal(f.D, &user)
+		if user.DisplayName != "Renamed Member" || f.Seq != 0 || f.ChannelID != "" {
+			t.Errorf("%s got user_update %s (channel %q, seq %d), want the new name outside any log", who, f.D, f.ChannelID, f.Seq)
+		}
+	}
+
+	deletion := map[string]string{"password": testPassword}
+	if resp := s.Do(t, "DELETE", "/api/v1/users/@me", deletion, bearer(c.member.AccessToken)...); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete account: %d %s", resp.StatusCode, resp.Body)
+	}
+	for _, who := range []string{"guild member", "DM partner"} {
+		f := watchers[who].readUntil(isUserUpdate)
+		if !strings.Contains(string(f.D), `"deleted":true`) {
+			t.Errorf("%s got user_update %s after the deletion, want a deleted user", who, f.D)
+		}
+	}
+
+	// The outsider shares nothing with the user and hears of neither
+	// change.
+	for {
+		f, err := outsider.tryRead(300 * time.Millisecond)
+		if err != nil {
+			break
+		}
+		if isUserUpdate(f) {
+			t.Fatalf("user sharing nothing got %s", f.D)
+		}
+	}
 }

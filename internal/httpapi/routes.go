@@ -15,8 +15,8 @@ func (a *API) routes(rt *router) {
 	rt.handle("DELETE /api/v1/sessions/{session_id}", capDefault, a.authed(handleRevokeSession(a.accounts)))
 
 	rt.handle("GET /api/v1/users/@me", capDefault, a.authed(handleGetMe(a.accounts)))
-	rt.handle("PATCH /api/v1/users/@me", capDefault, a.authed(handleUpdateMe(a.accounts)))
-	rt.handle("DELETE /api/v1/users/@me", capDefault, a.authed(handleDeleteMe(a.accounts)))
+	rt.handle("PATCH /api/v1/users/@me", capDefault, a.authed(a.handleUpdateMe))
+	rt.handle("DELETE /api/v1/users/@me", capDefault, a.authed(a.handleDeleteMe))
 	rt.handle("POST /api/v1/users/@me/password", capDefault, a.authed(handleChangePassword(a.accounts)))
 	rt.handle("GET /api/v1/users/{user_id}", capDefault, a.authed(handleGetUser(a.accounts)))
 
