@@ -165,20 +165,19 @@ const (
 )
 
 // setRefreshCookie stores the refresh token of t in the cookie until the
-// token expires. The cookie is Secure when the request came over TLS.
-// NOTE: behind a proxy that ends TLS the request looks plain, so the
-// cookie lacks Secure there.
+// token expires. The cookie is Secure when the client used TLS, directly
+// or through a trusted proxy that sets X-Forwarded-Proto.
 func setRefreshCookie(w http.ResponseWriter, r *http.Request, t auth.Tokens) {
 	http.SetCookie(w, &http.Cookie{
 		Name: refreshCookieName, Value: t.RefreshToken, Path: refreshCookiePath,
-		Expires: t.RefreshExpiresAt, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		Expires: t.RefreshExpiresAt, HttpOnly: true, Secure: stateOf(r).secure, SameSite: http.SameSiteStrictMode,
 	})
 }
 
 func clearRefreshCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: refreshCookieName, Path: refreshCookiePath, MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: stateOf(r).secure, SameSite: http.SameSiteStrictMode,
 	})
 }
 

@@ -33,6 +33,21 @@ func resolveClientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	return peer
 }
 
+// resolveSecure reports whether the client reached the server over TLS:
+// the request itself came over TLS, or the direct peer is a trusted proxy
+// whose X-Forwarded-Proto names https. With a chain of proxies the first
+// value is the one the client used.
+func resolveSecure(r *http.Request, trusted []netip.Prefix) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(trusted) == 0 || !contains(trusted, peerAddr(r.RemoteAddr)) {
+		return false
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
+}
+
 func peerAddr(remote string) netip.Addr {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {

@@ -23,6 +23,7 @@ type requestState struct {
 	id       string
 	route    string // matched pattern, or "unmatched"
 	clientIP netip.Addr
+	secure   bool   // the client used TLS, to this server or to a trusted proxy
 	userID   string // set by the bearer check
 }
 
@@ -32,7 +33,7 @@ func stateOf(r *http.Request) *requestState {
 	if s, ok := r.Context().Value(stateKey{}).(*requestState); ok {
 		return s
 	}
-	return &requestState{route: "unmatched"}
+	return &requestState{route: "unmatched", secure: r.TLS != nil}
 }
 
 func requestID(r *http.Request) string { return stateOf(r).id }
@@ -51,6 +52,7 @@ func (a *API) withRequestState(next http.Handler) http.Handler {
 			id:       r.Header.Get("X-Request-Id"),
 			route:    "unmatched",
 			clientIP: resolveClientIP(r, a.trustedProxies),
+			secure:   resolveSecure(r, a.trustedProxies),
 		}
 		if !validRequestID(state.id) {
 			state.id = newRequestID()

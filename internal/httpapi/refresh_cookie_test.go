@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openguild/openguild/internal/config"
 	"github.com/openguild/openguild/internal/servertest"
 )
 
@@ -168,5 +169,42 @@ func TestLogoutClearsRefreshCookie(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), ";"), "HttpOnly") {
 		t.Errorf("the clearing cookie lost HttpOnly: %q", resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// A proxy that ends TLS makes the request look plain. Its
+// X-Forwarded-Proto counts only when the proxy is trusted.
+func TestRefreshCookieSecureBehindProxy(t *testing.T) {
+	body := map[string]any{
+		"username": "carol", "password": testPassword,
+		"device": map[string]string{"id": "device-1", "name": "Browser"}, "refresh_cookie": true,
+	}
+	for _, tc := range []struct {
+		name       string
+		trusted    string
+		proto      string
+		wantSecure bool
+	}{
+		{"trusted proxy over https", "127.0.0.0/8", "https", true},
+		{"trusted proxy chain", "127.0.0.0/8", "HTTPS, http", true},
+		{"trusted proxy over http", "127.0.0.0/8", "http", false},
+		{"untrusted peer", "", "https", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := servertest.Start(t, servertest.WithConfig(func(c *config.Config) {
+				if tc.trusted != "" {
+					c.TrustedProxies = mustPrefixes(t, tc.trusted)
+				}
+			}))
+			register(t, s, "carol")
+			resp := s.Do(t, "POST", "/api/v1/auth/login", body, "X-Forwarded-Proto", tc.proto)
+			cookie := refreshCookie(resp)
+			if cookie == nil {
+				t.Fatalf("login: status %d, no refresh cookie", resp.StatusCode)
+			}
+			if cookie.Secure != tc.wantSecure {
+				t.Errorf("cookie Secure = %v, want %v", cookie.Secure, tc.wantSecure)
+			}
+		})
 	}
 }
