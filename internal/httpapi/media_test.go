@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -625,6 +626,47 @@ func TestMediaCollection(t *testing.T) {
 	})
 }
 
+// Concurrent uploads all pass the quota check made before storing. The
+// ones the database then rejects leave no bytes behind.
+func TestMediaConcurrentUploadsOverQuota(t *testing.T) {
+	quota := servertest.WithConfig(func(c *config.Config) {
+		c.Media.MaxUploadBytes = 100 << 10
+		c.Media.QuotaBytes = 250 << 10
+	})
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		register(t, s, "uploader")
+		tok := login(t, s, "uploader", "d")
+
+		const uploads = 6
+		statuses := make([]int, uploads)
+		var wg sync.WaitGroup
+		for i := range uploads {
+			wg.Go(func() {
+				data := bytes.Repeat([]byte{byte('a' + i)}, 100<<10)
+				statuses[i] = uploadRaw(t, s, tok, fmt.Sprintf("part-%d", i), "application/octet-stream", data).StatusCode
+			})
+		}
+		wg.Wait()
+
+		created := 0
+		for i, status := range statuses {
+			switch status {
+			case http.StatusCreated:
+				created++
+			case http.StatusRequestEntityTooLarge:
+			default:
+				t.Errorf("upload %d: status %d, want 201 or 413", i, status)
+			}
+		}
+		if created != 2 {
+			t.Errorf("%d uploads stored, want the 2 that fit the quota", created)
+		}
+		if n := countFiles(t, s.Config.DataDir+"/media/sha256"); n != created {
+			t.Errorf("%d objects in the store for %d uploads", n, created)
+		}
+	}, quota)
+}
+
 // Deleting a channel or a whole guild releases the attachments of its
 // messages as deleting each message would.
 func TestMediaCollectionAfterChannelDeletion(t *testing.T) {
@@ -823,5 +865,11 @@ func TestReuploadRepairsMissingObject(t *testing.T) {
 	mustUpload(t, s, tok, "b.txt", data)
 	if resp := s.Do(t, "GET", "/api/v1/media/"+first.ID, nil, bearer(tok.AccessToken)...); !bytes.Equal(resp.Body, data) {
 		t.Errorf("download after the same bytes were uploaded again: %d %q", resp.StatusCode, resp.Body)
+	}
+
+	// The repaired object was counted once, when first stored.
+	want := fmt.Sprintf("openguild_media_stored_bytes %d\n", len(data))
+	if metrics := string(s.DoMetrics(t, "GET", "/metrics").Body); !strings.Contains(metrics, want) {
+		t.Errorf("metrics lack %q", want)
 	}
 }

@@ -70,52 +70,70 @@ func (s *Service) checkQuota(ctx context.Context, userID string, size int64) err
 }
 
 // save puts the spooled bytes in the object store unless they are
-// stored already, then records the media row.
+// stored already, then records the media row. Bytes it stored for a row
+// that was not recorded, such as one over the quota, are removed again.
 func (s *Service) save(ctx context.Context, m Media, sp *spoolFile) error {
 	for attempt := 1; ; attempt++ {
-		exists, deleting, err := s.objectStored(ctx, m.SHA256)
+		recorded, stored, err := s.objectState(ctx, m.SHA256)
 		if err != nil {
 			return err
 		}
-		if deleting {
-			if err := s.waitForDeletion(ctx, m.SHA256); err != nil {
-				return err
-			}
-			exists = false
-		}
-		if !exists {
+		if !stored {
 			if err := sp.put(ctx, s.objects, objectKey(m.SHA256)); err != nil {
 				return err
 			}
 		}
+
 		err = s.store.Create(ctx, m, s.opts.QuotaBytes)
-		if !errors.Is(err, ErrObjectDeleting) || attempt == createAttempts {
-			if err == nil && !exists {
-				s.addStoredBytes(m.Size)
-			}
-			return err
+		if errors.Is(err, ErrObjectDeleting) && attempt < createAttempts {
+			continue
 		}
+		switch {
+		case err == nil && !recorded:
+			s.addStoredBytes(m.Size)
+		case err != nil && !stored:
+			s.discardObject(ctx, m.SHA256)
+		}
+		return err
 	}
 }
 
-// objectStored reports whether the bytes of a digest are in the store,
-// and whether the collector is deleting them. A row whose object has gone
-// missing, through a lost disk or a manual removal, counts as absent, so
-// uploading the same bytes again repairs it.
-func (s *Service) objectStored(ctx context.Context, sha string) (exists, deleting bool, err error) {
-	exists, deleting, err = s.store.ObjectState(ctx, sha)
-	if err != nil || !exists || deleting {
-		return exists, deleting, err
+// objectState reports whether the database records the bytes of a digest
+// and whether the store has them, after waiting out a deletion by the
+// collector. Recorded bytes lost from the store count as not stored, so
+// the upload stores them again and so repairs the loss.
+func (s *Service) objectState(ctx context.Context, sha string) (recorded, stored bool, err error) {
+	recorded, deleting, err := s.store.ObjectState(ctx, sha)
+	if err != nil {
+		return false, false, err
 	}
+	if deleting {
+		return false, false, s.waitForDeletion(ctx, sha)
+	}
+	if !recorded {
+		return false, false, nil
+	}
+
 	_, err = s.objects.Stat(ctx, objectKey(sha))
 	if errors.Is(err, objectstore.ErrNotFound) {
 		s.logger.WarnContext(ctx, "media object missing from the store; storing the upload's copy", "sha256", sha)
-		return false, false, nil
+		return true, false, nil
 	}
 	if err != nil {
 		return false, false, fmt.Errorf("check media object %s: %w", sha, err)
 	}
-	return true, false, nil
+	return true, true, nil
+}
+
+// discardObject removes bytes that an upload stored before its row was
+// rejected, unless another upload has taken them up since. A failure
+// leaves them to the collector's sweep of orphans.
+func (s *Service) discardObject(ctx context.Context, sha string) {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.deleteObject(ctx, sha, s.clock.Now(), &CollectReport{}); err != nil {
+		s.logger.WarnContext(ctx, "discarding the object of a rejected upload failed; the next collection removes it",
+			"sha256", sha, "error", err)
+	}
 }
 
 // waitForDeletion polls until the collector has removed an object's row.
