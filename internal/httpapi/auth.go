@@ -340,7 +340,8 @@ func (a *API) handleUpdateMe(w http.ResponseWriter, r *http.Request, p auth.Prin
 // failure costs only liveness, since clients read profiles on load, so it
 // is logged and the request still succeeds.
 func (a *API) dispatchProfile(r *http.Request, user userJSON, leftGuildIDs []string) {
-	if err := a.gateway.UserUpdate(r.Context(), user.ID, user, leftGuildIDs); err != nil {
+	ctx := context.WithoutCancel(r.Context()) // the change has committed
+	if err := a.gateway.UserUpdate(ctx, user.ID, user, leftGuildIDs); err != nil {
 		a.logger.Warn("dispatch of profile change failed; clients see it on their next load",
 			"user_id", user.ID, "request_id", requestID(r), "error", err)
 	}
