@@ -4,13 +4,13 @@
 
 import type { Clock } from './auth';
 import { browserClock } from './auth';
-import type { Dispatch, Ready } from './types';
+import type { Dispatch, Ready, UserUpdateDispatch } from './types';
 
 export type GatewayState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface GatewayHandlers {
   ready(ready: Ready): void;
-  dispatch(frame: Dispatch): void;
+  dispatch(frame: Dispatch | UserUpdateDispatch): void;
   resumed(): void;
   resyncRequired(logIds: string[]): void;
   typing(d: { channel_id: string; user_id: string; expires_at: string }): void;
@@ -132,7 +132,7 @@ export class Gateway {
         h.resumed();
         break;
       case 'dispatch':
-        h.dispatch(frame as Dispatch);
+        h.dispatch(frame as Dispatch | UserUpdateDispatch);
         break;
       case 'heartbeat_ack':
         this.awaitingAck = false;

@@ -56,6 +56,8 @@ export const CREATE_INVITE_BIT = 7;
 export const MANAGE_CHANNELS_BIT = 8;
 export const MANAGE_ROLES_BIT = 9;
 export const MANAGE_GUILD_BIT = 10;
+export const CHANGE_NICKNAME_BIT = 18;
+export const MANAGE_NICKNAMES_BIT = 19;
 
 /** The sections of the guild settings page. */
 export type SettingsTab = 'overview' | 'channels' | 'roles' | 'overwrites' | 'invites' | 'bans';

@@ -31,11 +31,13 @@ import type {
   Media,
   Member,
   Message,
+  Overwrite,
   PresenceStatus,
   Ready,
   Role,
   Tokens,
   User,
+  UserUpdateDispatch,
 } from './types';
 
 export const PAGE_SIZE = 50;
@@ -162,6 +164,13 @@ export async function logout(): Promise<void> {
   session.clear();
 }
 
+/** Changes the own display name and stores the returned user everywhere it shows. */
+export async function updateDisplayName(name: string): Promise<User> {
+  const u = await api.patch<User>('/users/@me', { display_name: name.trim() });
+  putUser(u);
+  return u;
+}
+
 function onSessionEnded(): void {
   gateway?.stop();
   gateway = null;
@@ -177,6 +186,11 @@ function onSessionEnded(): void {
     unread.value = {};
     members.value = {};
     roles.value = {};
+    users.value = {};
+    presence.value = {};
+    typing.value = {};
+    uploads.value = {};
+    channelPermissions.value = {};
   });
   if (route.value.name !== 'register' && route.value.name !== 'invite') navigate('/login', true);
 }
@@ -280,12 +294,13 @@ export function onReady(r: Ready): void {
 }
 
 /**
- * Fetches what a resume cannot replay: logs the client could not name.
- * Those are guilds joined, DMs opened and channels created while the
- * connection was down, since their events went to logs the client did
- * not know.
+ * Fetches what a resume cannot replay. The first part is the logs the
+ * client could not name: guilds joined, DMs opened and channels created
+ * while the connection was down, since their events went to logs the
+ * client did not know. The second is the profiles that user_update
+ * carries, because that frame belongs to no log. Exported for tests.
  */
-async function catchUpAfterResume(): Promise<void> {
+export async function catchUpAfterResume(): Promise<void> {
   try {
     const [guildList, dms] = await Promise.all([api.get<Guild[]>('/guilds'), api.get<Channel[]>('/dms')]);
     dms.forEach((c) => {
@@ -298,6 +313,27 @@ async function catchUpAfterResume(): Promise<void> {
   } catch {
     // The next dispatch that names an unknown log fetches it instead.
   }
+  await refreshProfiles();
+}
+
+/**
+ * Reads again the users whose names show: the member lists loaded so far
+ * and the DM partners. A display name changed while the connection was
+ * down came as a user_update that no resume replays.
+ */
+async function refreshProfiles(): Promise<void> {
+  for (const guildId of Object.keys(members.value)) {
+    await fetchMembers(guildId).catch(() => undefined);
+  }
+  const inLists = (id: string) => Object.values(members.value).some((list) => !!list[id]);
+  const partners = new Set(dmChannels.value.flatMap((c) => c.recipient_ids ?? []).filter((id) => !inLists(id)));
+  for (const id of partners) {
+    try {
+      putUser(await api.get<User>(`/users/${id}`));
+    } catch {
+      // The cached profile stays until the next user_update.
+    }
+  }
 }
 
 /** Returns the channel the current route shows, if any. */
@@ -307,7 +343,13 @@ export function activeChannelId(): string | undefined {
 }
 
 /** Applies a dispatch frame once per log seq. Exported for tests. */
-export function onDispatch(f: Dispatch): void {
+export function onDispatch(f: Dispatch | UserUpdateDispatch): void {
+  // user_update belongs to no event log, so it has no seq to track and
+  // names no channel to fetch.
+  if (isUserUpdate(f)) {
+    onUserUpdate(f.d);
+    return;
+  }
   if (typeof f.seq === 'number' && !tracker.accept(f.channel_id, f.seq)) return;
   // A dispatch may name a channel that is new or has just become visible,
   // such as a DM another user opened. Fetch it so that it shows.
@@ -383,6 +425,45 @@ export function onDispatch(f: Dispatch): void {
   }
 }
 
+function isUserUpdate(f: Dispatch | UserUpdateDispatch): f is UserUpdateDispatch {
+  return f.t === 'user_update';
+}
+
+/**
+ * Applies a changed User. A deleted own account has no session left on
+ * the server, so the local one ends too.
+ */
+function onUserUpdate(u: User): void {
+  if (!u?.id) return;
+  putUser(u);
+  if (u.deleted && u.id === me.value?.id) endLocalSession();
+}
+
+/**
+ * Stores a changed User everywhere the client caches it: the user map
+ * (author names, the DM list), each guild's member entry (the member
+ * list) and the own user.
+ */
+export function putUser(u: User): void {
+  batch(() => {
+    users.value = { ...users.value, [u.id]: u };
+    if (me.value?.id === u.id) me.value = { ...me.value, ...u };
+    const next = { ...members.value };
+    let changed = false;
+    for (const [guildId, list] of Object.entries(members.value)) {
+      if (!list[u.id]) continue;
+      next[guildId] = { ...list, [u.id]: { ...list[u.id], user: u } };
+      changed = true;
+    }
+    if (changed) members.value = next;
+  });
+}
+
+/** Clears the local session after the server has ended it, as on account deletion. */
+export function endLocalSession(): void {
+  if (session.tokens) session.clear();
+}
+
 function bumpLastSeq(channelId: string, seq: number): void {
   const c = channels.value[channelId];
   if (c && seq > c.last_seq) channels.value = { ...channels.value, [channelId]: { ...c, last_seq: seq } };
@@ -423,18 +504,33 @@ function dropGuild(id: string): void {
 
 function onMember(m: Member, guildId: string, joined: boolean): void {
   const self = me.value?.id;
-  users.value = { ...users.value, [m.user.id]: m.user };
+  const known = members.value[guildId]?.[m.user.id];
+  putMember(guildId, m);
   // The gateway sends presence only on a change of status, so a member who
   // just joined through an invite is shown online until one arrives.
   if (joined && !presence.value[m.user.id]) presence.value = { ...presence.value, [m.user.id]: 'online' };
-  if (members.value[guildId]) {
-    members.value = { ...members.value, [guildId]: { ...members.value[guildId], [m.user.id]: m } };
-  }
-  if (m.user.id === self) {
-    if (!guilds.value[guildId]) void loadGuild(guildId);
-    else void refreshChannels(guildId);
+  if (m.user.id !== self) return;
+  if (!guilds.value[guildId]) void loadGuild(guildId);
+  else if (joined || !sameRoles(known, m)) {
+    // Roles decide which channels the user can view. A nickname change
+    // keeps them, so it needs no refetch.
+    void refreshChannels(guildId);
     refreshActivePermissions(guildId);
   }
+}
+
+/** Stores a member and its user. A guild whose member map is not loaded yet keeps it unloaded. */
+function putMember(guildId: string, m: Member): void {
+  batch(() => {
+    users.value = { ...users.value, [m.user.id]: m.user };
+    if (members.value[guildId]) {
+      members.value = { ...members.value, [guildId]: { ...members.value[guildId], [m.user.id]: m } };
+    }
+  });
+}
+
+function sameRoles(known: Member | undefined, m: Member): boolean {
+  return !!known && known.role_ids.length === m.role_ids.length && known.role_ids.every((id, i) => id === m.role_ids[i]);
 }
 
 function countUnread(msg: Message): void {
@@ -628,8 +724,10 @@ export async function refreshChannelPermissions(channelId: string): Promise<void
   try {
     const { permissions } = await api.get<{ permissions: string }>(`/channels/${channelId}/permissions/@me`);
     channelPermissions.value = { ...channelPermissions.value, [channelId]: parsePermissions(permissions) };
-  } catch {
-    // Unknown: the composer stays enabled and the server decides.
+  } catch (err) {
+    // On any other error the permissions stay unknown: the composer stays
+    // enabled and the server decides.
+    if (isNotFound(err)) dropHiddenChannel(channelId);
   }
 }
 
@@ -642,6 +740,75 @@ function refreshActivePermissions(guildId: string): void {
 /** Leaves a guild; the member_remove dispatch then drops it from the rail. */
 export async function leaveGuild(guildId: string): Promise<void> {
   await api.del(`/guilds/${guildId}/members/@me`);
+}
+
+/**
+ * Sets a member's nickname in a guild, or clears it with null. The own
+ * nickname goes through @me, which needs CHANGE_NICKNAME; another
+ * member's needs MANAGE_NICKNAMES and a higher rank.
+ */
+export async function setNickname(guildId: string, userId: string, nickname: string | null): Promise<Member> {
+  const target = userId === me.value?.id ? '@me' : userId;
+  const m = await api.patch<Member>(`/guilds/${guildId}/members/${target}`, { nickname });
+  putMember(guildId, m);
+  return m;
+}
+
+/**
+ * Returns a member's rank: the position of their highest role, 0 with
+ * @everyone alone, Infinity for the owner, or null while the guild's
+ * owner, roles or the member are not loaded.
+ */
+export function memberRank(guildId: string, userId: string): number | null {
+  const g = guilds.value[guildId];
+  if (!g?.owner_id) return null;
+  if (g.owner_id === userId) return Infinity;
+  const member = members.value[guildId]?.[userId];
+  const roleList = roles.value[guildId];
+  if (!member || !roleList) return null;
+  const held = new Set(member.role_ids);
+  return roleList.reduce((rank, r) => (held.has(r.id) ? Math.max(rank, r.position) : rank), 0);
+}
+
+/**
+ * Reports whether the user ranks strictly above another member, as
+ * kicks, bans and nickname changes of others need. Nobody outranks the
+ * owner, and an unknown rank counts as no.
+ */
+export function outranks(guildId: string, targetId: string): boolean {
+  const self = me.value?.id;
+  if (!self || self === targetId) return false;
+  const mine = memberRank(guildId, self);
+  const theirs = memberRank(guildId, targetId);
+  return mine !== null && theirs !== null && theirs !== Infinity && mine > theirs;
+}
+
+/**
+ * Returns a guild's members whose nickname, display name or user name
+ * contains the query, ignoring case, ordered by the name shown.
+ */
+export function findMembers(guildId: string, query: string): Member[] {
+  const needle = query.trim().toLocaleLowerCase();
+  const shown = (m: Member) => m.nickname || m.user.display_name;
+  return Object.values(members.value[guildId] ?? {})
+    .filter((m) => !needle || [m.nickname ?? '', m.user.display_name, m.user.username].some((n) => n.toLocaleLowerCase().includes(needle)))
+    .sort((a, b) => shown(a).localeCompare(shown(b)) || a.user.id.localeCompare(b.user.id));
+}
+
+/** Returns a channel's own overwrites by target id. */
+export async function loadOverwrites(channelId: string): Promise<Record<string, Overwrite>> {
+  const out: Record<string, Overwrite> = {};
+  for (const o of await api.get<Overwrite[]>(`/channels/${channelId}/permissions`)) out[o.target_id] = o;
+  return out;
+}
+
+/** Creates or replaces the overwrite of a role or a member in a channel. */
+export async function saveOverwrite(channelId: string, ow: Overwrite): Promise<void> {
+  await api.put(`/channels/${channelId}/permissions/${ow.target_id}`, { type: ow.type, allow: ow.allow, deny: ow.deny });
+}
+
+export async function deleteOverwrite(channelId: string, targetId: string): Promise<void> {
+  await api.del(`/channels/${channelId}/permissions/${targetId}`);
 }
 
 /** Returns the name to show for a user: nickname, display name or id. */
@@ -739,10 +906,25 @@ export async function openChannel(channelId: string): Promise<void> {
       loaded: true,
     }));
   } catch (err) {
-    notify(describeError(err));
+    if (isNotFound(err)) dropHiddenChannel(channelId);
+    else notify(describeError(err));
   } finally {
     loading.delete(channelId);
   }
+}
+
+const isNotFound = (err: unknown) => err instanceof ApiError && err.status === 404;
+
+/**
+ * Drops a channel for which the server returned 404. It was deleted, or
+ * an overwrite took away the user's VIEW_CHANNEL. The server sends a
+ * member who loses the view no event of the channel, so a failed request
+ * is the first the client learns of it.
+ */
+function dropHiddenChannel(channelId: string): void {
+  if (!channels.value[channelId]) return;
+  dropChannel(channelId);
+  notify('That channel was deleted or you can no longer see it.', 'info');
 }
 
 /** Loads the page of history before the oldest message shown. */

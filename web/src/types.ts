@@ -135,6 +135,17 @@ export interface Ready {
 
 export type PresenceStatus = 'online' | 'idle' | 'offline';
 
+/** A channel permission overwrite for a role or a single member. */
+export interface Overwrite {
+  channel_id?: string;
+  target_id: string;
+  type: 'role' | 'member';
+  /** Permission bitsets as decimal strings. */
+  allow: string;
+  deny: string;
+}
+
+/** A dispatch of one event of an event log. */
 export interface Dispatch {
   op: 'dispatch';
   t: string;
@@ -142,4 +153,15 @@ export interface Dispatch {
   guild_id?: string;
   seq: number;
   d: any;
+}
+
+/**
+ * The dispatch of a changed User: a new display name or a deleted
+ * account. It belongs to no event log, so it has no channel_id, guild_id
+ * or seq, and is never replayed.
+ */
+export interface UserUpdateDispatch {
+  op: 'dispatch';
+  t: 'user_update';
+  d: User;
 }

@@ -1,0 +1,324 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  catchUpAfterResume,
+  channels,
+  deleteOverwrite,
+  displayName,
+  findMembers,
+  guilds,
+  me,
+  memberRank,
+  members,
+  onDispatch,
+  onReady,
+  openChannel,
+  outranks,
+  roles,
+  saveOverwrite,
+  session,
+  setNickname,
+  timelines,
+  tokens,
+  users,
+} from '../src/store';
+import { emptyTimeline } from '../src/timeline';
+import type { Channel, Dispatch, Member, Message, Ready, User, UserUpdateDispatch } from '../src/types';
+
+const CREATED = '2025-01-01T00:00:00.000Z';
+const ALICE: User = { id: 'u-alice', username: 'alice', display_name: 'Alice', created_at: CREATED };
+const BOB: User = { id: 'u-bob', username: 'bob', display_name: 'Bob', created_at: CREATED };
+const CAROL: User = { id: 'u-carol', username: 'carol', display_name: 'Carol', created_at: CREATED };
+
+function channel(id: string, guildId: string | null, lastSeq: number, recipients?: string[]): Channel {
+  return {
+    id,
+    guild_id: guildId,
+    kind: guildId ? 'text' : 'dm',
+    name: guildId ? id : '',
+    topic: '',
+    parent_id: null,
+    position: 0,
+    last_seq: lastSeq,
+    recipient_ids: recipients,
+    created_at: CREATED,
+  };
+}
+
+function ready(): Ready {
+  return {
+    user: ALICE,
+    guilds: [{ id: 'g1', name: 'Guild', last_seq: 4, channels: [channel('c1', 'g1', 10), channel('c2', 'g1', 3)] }],
+    dms: [channel('d1', null, 2, [ALICE.id, BOB.id])],
+    read_state: {},
+    unread: {},
+    presences: [],
+    session_id: 's',
+  };
+}
+
+function member(user: User, over: Partial<Member> = {}): Member {
+  return { guild_id: 'g1', user, nickname: null, role_ids: [], joined_at: CREATED, ...over };
+}
+
+function role(id: string, position: number) {
+  return { id, guild_id: 'g1', name: id, permissions: '0', position, managed: false };
+}
+
+function message(seq: number, authorId: string): Message {
+  return {
+    id: `m${seq}`,
+    channel_id: 'c1',
+    seq,
+    author_id: authorId,
+    content: `message ${seq}`,
+    nonce: null,
+    reply_to: null,
+    attachments: [],
+    reactions: [],
+    mentions: { users: [], roles: [], everyone: false },
+    created_at: CREATED,
+    edited_at: null,
+  };
+}
+
+const userUpdate = (d: User): UserUpdateDispatch => ({ op: 'dispatch', t: 'user_update', d });
+const guildEvent = (t: string, seq: number, d: unknown): Dispatch => ({ op: 'dispatch', t, channel_id: 'g1', guild_id: 'g1', seq, d });
+const messageCreate = (seq: number, m: Message): Dispatch => ({ op: 'dispatch', t: 'message_create', channel_id: 'c1', guild_id: 'g1', seq, d: m });
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+/** Lets pending promise chains settle. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+type Handler = (method: string, path: string, body: unknown) => Response | Promise<Response>;
+let handler: Handler;
+let calls: { method: string; path: string; body: unknown }[];
+
+beforeEach(() => {
+  calls = [];
+  handler = () => new Response(null, { status: 204 });
+  vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+    const body = init.body ? JSON.parse(String(init.body)) : undefined;
+    calls.push({ method: init.method ?? 'GET', path: url, body });
+    return handler(init.method ?? 'GET', url, body);
+  });
+  onReady(ready());
+  guilds.value = { g1: { id: 'g1', name: 'Guild', owner_id: CAROL.id } };
+  members.value = { g1: { [ALICE.id]: member(ALICE), [BOB.id]: member(BOB), [CAROL.id]: member(CAROL) } };
+  users.value = { [ALICE.id]: ALICE, [BOB.id]: BOB, [CAROL.id]: CAROL };
+  roles.value = { g1: [role('g1', 0), role('r-low', 1), role('r-high', 2)] };
+  timelines.value = { c1: { ...emptyTimeline(), loaded: true } };
+  calls = [];
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('user_update', () => {
+  it('renames the user in members, authors and DMs', () => {
+    onDispatch(userUpdate({ ...BOB, display_name: 'Robert' }));
+    expect(displayName(BOB.id, 'g1')).toBe('Robert');
+    expect(displayName(BOB.id)).toBe('Robert');
+    expect(members.value.g1[BOB.id].user.display_name).toBe('Robert');
+    expect(users.value[BOB.id].display_name).toBe('Robert');
+  });
+
+  it('keeps a nickname ahead of the new name', () => {
+    members.value = { g1: { ...members.value.g1, [BOB.id]: member(BOB, { nickname: 'Bobby' }) } };
+    onDispatch(userUpdate({ ...BOB, display_name: 'Robert' }));
+    expect(displayName(BOB.id, 'g1')).toBe('Bobby');
+    expect(members.value.g1[BOB.id].nickname).toBe('Bobby');
+    expect(displayName(BOB.id)).toBe('Robert');
+  });
+
+  it('updates the own user', () => {
+    onDispatch(userUpdate({ ...ALICE, display_name: 'Alice B.' }));
+    expect(me.value?.display_name).toBe('Alice B.');
+    expect(me.value?.username).toBe('alice');
+  });
+
+  it('sends no request and leaves seq tracking alone', async () => {
+    onDispatch(userUpdate({ ...BOB, display_name: 'Robert' }));
+    await settle();
+    expect(calls).toEqual([]);
+    onDispatch(messageCreate(11, message(11, BOB.id)));
+    onDispatch(messageCreate(11, message(11, BOB.id)));
+    onDispatch(messageCreate(12, message(12, BOB.id)));
+    expect(timelines.value.c1.messages.map((m) => m.seq)).toEqual([11, 12]);
+  });
+
+  it('shows a deleted account as Deleted user', () => {
+    onDispatch(userUpdate({ id: BOB.id, username: 'deleted-user', display_name: 'Deleted user', created_at: CREATED, deleted: true }));
+    expect(displayName(BOB.id)).toBe('Deleted user');
+    expect(users.value[BOB.id].deleted).toBe(true);
+    expect(me.value?.id).toBe(ALICE.id);
+  });
+
+  it('ends the local session for the own deleted account', () => {
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    session.set({
+      access_token: 'token',
+      access_expires_at: expires,
+      refresh_token: '',
+      refresh_expires_at: expires,
+      session_id: 's',
+      user: ALICE,
+    });
+    expect(tokens.value).not.toBeNull();
+    onDispatch(userUpdate({ id: ALICE.id, username: 'deleted-user', display_name: 'Deleted user', created_at: CREATED, deleted: true }));
+    expect(tokens.value).toBeNull();
+    expect(me.value).toBeNull();
+    expect(members.value).toEqual({});
+    expect(localStorage.getItem('openguild.tokens')).toBeNull();
+  });
+});
+
+describe('member_update', () => {
+  it('shows a new nickname at once', () => {
+    onDispatch(guildEvent('member_update', 5, member(BOB, { nickname: 'Bobby' })));
+    expect(displayName(BOB.id, 'g1')).toBe('Bobby');
+    expect(displayName(BOB.id)).toBe('Bob');
+  });
+
+  it('refetches no channels for an own nickname', async () => {
+    onDispatch(guildEvent('member_update', 5, member(ALICE, { nickname: 'Al' })));
+    await settle();
+    expect(displayName(ALICE.id, 'g1')).toBe('Al');
+    expect(calls).toEqual([]);
+  });
+
+  it('refetches the channels for an own role change', async () => {
+    handler = (_method, path) => (path === '/api/v1/guilds/g1/channels' ? json([channel('c1', 'g1', 10)]) : new Response(null, { status: 204 }));
+    onDispatch(guildEvent('member_update', 5, member(ALICE, { role_ids: ['r-low'] })));
+    await settle();
+    expect(calls.map((c) => c.path)).toContain('/api/v1/guilds/g1/channels');
+  });
+});
+
+describe('setNickname', () => {
+  it('sets the own nickname through @me', async () => {
+    handler = () => json(member(ALICE, { nickname: 'Al' }));
+    await setNickname('g1', ALICE.id, 'Al');
+    expect(calls).toEqual([{ method: 'PATCH', path: '/api/v1/guilds/g1/members/@me', body: { nickname: 'Al' } }]);
+    expect(displayName(ALICE.id, 'g1')).toBe('Al');
+  });
+
+  it("sets another member's nickname by id", async () => {
+    handler = () => json(member(BOB, { nickname: 'Bobby' }));
+    await setNickname('g1', BOB.id, 'Bobby');
+    expect(calls[0].path).toBe('/api/v1/guilds/g1/members/u-bob');
+    expect(displayName(BOB.id, 'g1')).toBe('Bobby');
+  });
+
+  it('clears with null', async () => {
+    members.value = { g1: { ...members.value.g1, [BOB.id]: member(BOB, { nickname: 'Bobby' }) } };
+    handler = () => json(member(BOB));
+    await setNickname('g1', BOB.id, null);
+    expect(calls[0].body).toEqual({ nickname: null });
+    expect(displayName(BOB.id, 'g1')).toBe('Bob');
+  });
+
+  it('rejects with the server error', async () => {
+    handler = () => json({ error: 'forbidden', message: 'You lack the permission.' }, 403);
+    await expect(setNickname('g1', BOB.id, 'x')).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    expect(displayName(BOB.id, 'g1')).toBe('Bob');
+  });
+});
+
+describe('ranks', () => {
+  it('ranks members by their highest role', () => {
+    members.value = { g1: { ...members.value.g1, [ALICE.id]: member(ALICE, { role_ids: ['r-high', 'r-low'] }) } };
+    expect(memberRank('g1', ALICE.id)).toBe(2);
+    expect(memberRank('g1', BOB.id)).toBe(0);
+    expect(memberRank('g1', CAROL.id)).toBe(Infinity);
+    expect(outranks('g1', BOB.id)).toBe(true);
+  });
+
+  it('needs a strictly higher rank', () => {
+    expect(outranks('g1', BOB.id)).toBe(false);
+    expect(outranks('g1', ALICE.id)).toBe(false);
+  });
+
+  it('lets nobody outrank the owner and the owner outrank everyone', () => {
+    members.value = { g1: { ...members.value.g1, [ALICE.id]: member(ALICE, { role_ids: ['r-high'] }) } };
+    expect(outranks('g1', CAROL.id)).toBe(false);
+    guilds.value = { g1: { id: 'g1', name: 'Guild', owner_id: ALICE.id } };
+    expect(outranks('g1', CAROL.id)).toBe(true);
+  });
+
+  it('is unknown until roles are loaded', () => {
+    roles.value = {};
+    expect(memberRank('g1', BOB.id)).toBeNull();
+    expect(outranks('g1', BOB.id)).toBe(false);
+  });
+});
+
+describe('findMembers', () => {
+  beforeEach(() => {
+    members.value = { g1: { ...members.value.g1, [BOB.id]: member(BOB, { nickname: 'Zed' }) } };
+  });
+
+  it('matches nickname, display name and user name ignoring case', () => {
+    expect(findMembers('g1', 'zed').map((m) => m.user.id)).toEqual([BOB.id]);
+    expect(findMembers('g1', 'BOB').map((m) => m.user.id)).toEqual([BOB.id]);
+    expect(findMembers('g1', 'aro').map((m) => m.user.id)).toEqual([CAROL.id]);
+    expect(findMembers('g1', 'nobody')).toEqual([]);
+  });
+
+  it('lists everyone by shown name for an empty query', () => {
+    expect(findMembers('g1', '  ').map((m) => m.user.id)).toEqual([ALICE.id, CAROL.id, BOB.id]);
+  });
+});
+
+describe('overwrites', () => {
+  it('saves a member overwrite with decimal strings', async () => {
+    await saveOverwrite('c1', { target_id: BOB.id, type: 'member', allow: '0', deny: '1' });
+    expect(calls).toEqual([{ method: 'PUT', path: '/api/v1/channels/c1/permissions/u-bob', body: { type: 'member', allow: '0', deny: '1' } }]);
+  });
+
+  it('deletes by target id', async () => {
+    await deleteOverwrite('c1', BOB.id);
+    expect(calls).toEqual([{ method: 'DELETE', path: '/api/v1/channels/c1/permissions/u-bob', body: undefined }]);
+  });
+});
+
+describe('a channel the server hides', () => {
+  it('is dropped on a 404 when opened', async () => {
+    handler = () => json({ error: 'not_found', message: 'Not found.' }, 404);
+    await openChannel('c2');
+    await settle();
+    expect(channels.value.c2).toBeUndefined();
+    expect(channels.value.c1).toBeDefined();
+  });
+
+  it('stays on other errors', async () => {
+    handler = () => json({ error: 'forbidden', message: 'No history.' }, 403);
+    await openChannel('c2');
+    await settle();
+    expect(channels.value.c2).toBeDefined();
+  });
+});
+
+describe('resume catch-up', () => {
+  it('reads again the names that user_update would have changed', async () => {
+    const DAVE: User = { id: 'u-dave', username: 'dave', display_name: 'Dave', created_at: CREATED };
+    channels.value = { ...channels.value, d2: channel('d2', null, 1, [DAVE.id]) };
+    users.value = { ...users.value, [DAVE.id]: DAVE };
+    handler = (_method, path) => {
+      if (path === '/api/v1/guilds') return json([{ id: 'g1', name: 'Guild', owner_id: CAROL.id }]);
+      if (path === '/api/v1/dms') return json([]);
+      if (path === '/api/v1/guilds/g1/channels') return json([channel('c1', 'g1', 10), channel('c2', 'g1', 3)]);
+      if (path.startsWith('/api/v1/guilds/g1/members')) return json([member(ALICE), member({ ...BOB, display_name: 'Robert' }), member(CAROL)]);
+      if (path === '/api/v1/users/u-dave') return json({ ...DAVE, display_name: 'David' });
+      return new Response(null, { status: 204 });
+    };
+    await catchUpAfterResume();
+    expect(displayName(BOB.id, 'g1')).toBe('Robert');
+    expect(displayName(BOB.id)).toBe('Robert');
+    expect(displayName(DAVE.id)).toBe('David');
+    // Bob is in a loaded member list, so the DM with him needs no request of its own.
+    expect(calls.filter((c) => c.path === '/api/v1/users/u-bob')).toEqual([]);
+  });
+});
