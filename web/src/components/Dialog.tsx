@@ -25,8 +25,13 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
   );
 }
 
-/** Renders a dialog form's error, if any, and its Cancel and submit buttons. */
-export function DialogActions({ error, submitLabel, onCancel }: { error: string; submitLabel: string; onCancel: () => void }) {
+/**
+ * Renders a dialog form's error, if any, and its Cancel and submit
+ * buttons. danger marks a submit that destroys something, and busy
+ * disables it while the request runs.
+ */
+export function DialogActions(props: { error: string; submitLabel: string; onCancel: () => void; danger?: boolean; busy?: boolean }) {
+  const { error, submitLabel, onCancel, danger = false, busy = false } = props;
   return (
     <>
       {error && (
@@ -38,7 +43,7 @@ export function DialogActions({ error, submitLabel, onCancel }: { error: string;
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
-        <button type="submit" class="primary">
+        <button type="submit" class={danger ? 'danger' : 'primary'} disabled={busy}>
           {submitLabel}
         </button>
       </div>
