@@ -1,7 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BAN_MEMBERS_BIT, KICK_MEMBERS_BIT } from '../permissions';
-import { api, describeError, fetchMembers, guilds, holdsPermission, me, members, notify, openDm, presence } from '../store';
+import { BAN_MEMBERS_BIT, CHANGE_NICKNAME_BIT, KICK_MEMBERS_BIT, MANAGE_NICKNAMES_BIT } from '../permissions';
+import {
+  api,
+  describeError,
+  fetchMembers,
+  guilds,
+  holdsPermission,
+  me,
+  members,
+  notify,
+  openDm,
+  outranks,
+  presence,
+  setNickname,
+} from '../store';
 import type { Member } from '../types';
+import { Dialog, DialogActions } from './Dialog';
 
 const ORDER = { online: 0, idle: 1, offline: 2 } as const;
 
@@ -40,8 +54,18 @@ function name(m: Member): string {
   return m.nickname || m.user.display_name;
 }
 
+/**
+ * Reports whether the user may set this member's nickname: their own with
+ * CHANGE_NICKNAME, another member's with MANAGE_NICKNAMES and a higher rank.
+ */
+function mayRename(guildId: string, m: Member): boolean {
+  if (m.user.id === me.value?.id) return holdsPermission(guildId, CHANGE_NICKNAME_BIT);
+  return holdsPermission(guildId, MANAGE_NICKNAMES_BIT) && outranks(guildId, m.user.id);
+}
+
 function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status: string }) {
   const [open, setOpen] = useState(false);
+  const [renaming, setRenaming] = useState(false);
   const self = m.user.id === me.value?.id;
   const owner = guilds.value[guildId]?.owner_id === m.user.id;
   const act = (fn: () => Promise<unknown>) => () => {
@@ -63,6 +87,11 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
               Message
             </button>
           )}
+          {mayRename(guildId, m) && (
+            <button class="small" onClick={() => setRenaming(true)}>
+              Set nickname
+            </button>
+          )}
           {!self && !owner && holdsPermission(guildId, KICK_MEMBERS_BIT) && (
             <button class="small" onClick={act(() => api.del(`/guilds/${guildId}/members/${m.user.id}`))}>
               Kick
@@ -80,6 +109,62 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
           )}
         </div>
       )}
+      {renaming && (
+        <NicknameDialog
+          guildId={guildId}
+          m={m}
+          onClose={() => {
+            setRenaming(false);
+            setOpen(false);
+          }}
+        />
+      )}
     </li>
+  );
+}
+
+/** Renders the dialog that sets or clears a member's nickname in a guild. */
+function NicknameDialog({ guildId, m, onClose }: { guildId: string; m: Member; onClose: () => void }) {
+  const [nickname, setNicknameText] = useState(m.nickname ?? '');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const self = m.user.id === me.value?.id;
+  const guildName = guilds.value[guildId]?.name ?? 'this guild';
+
+  const save = async (value: string | null) => {
+    setBusy(true);
+    setError('');
+    try {
+      await setNickname(guildId, m.user.id, value);
+      onClose();
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog title={self ? `Your nickname in ${guildName}` : `Nickname of ${m.user.display_name} in ${guildName}`} onClose={onClose}>
+      <form
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          void save(nickname.trim() || null);
+        }}
+      >
+        <label>
+          Nickname
+          <input maxLength={64} value={nickname} placeholder={m.user.display_name} aria-describedby="nickname-hint" onInput={(e) => setNicknameText(e.currentTarget.value)} />
+        </label>
+        <p id="nickname-hint" class="hint">
+          Shown in this guild in place of the display name, {m.user.display_name}. Leave it empty to show the display name.
+        </p>
+        {m.nickname && (
+          <button type="button" disabled={busy} onClick={() => void save(null)}>
+            Remove nickname
+          </button>
+        )}
+        <DialogActions error={error} submitLabel="Save nickname" onCancel={onClose} busy={busy} />
+      </form>
+    </Dialog>
   );
 }
