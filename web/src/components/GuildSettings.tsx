@@ -18,6 +18,8 @@ import {
   roles,
 } from '../store';
 import type { Ban, Channel, Guild, Invite, Role } from '../types';
+import { Overwrites } from './ChannelPermissions';
+import { ChannelSelect } from './ChannelSelect';
 
 type Tab = SettingsTab;
 const TABS: [Tab, string][] = [
@@ -156,22 +158,6 @@ function Channels({ guildId }: { guildId: string }) {
 }
 
 /** Renders the form of one channel's name, topic and slowmode. */
-/** Renders a labelled picker of a guild's channels, categories included. */
-function ChannelSelect(props: { channels: Channel[]; value: string; onChange: (id: string) => void }) {
-  return (
-    <label>
-      Channel
-      <select aria-label="Channel" value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
-        {props.channels.map((c) => (
-          <option key={c.id} value={c.id}>
-            {c.kind === 'category' ? `Category ${c.name}` : `#${c.name}`}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 function ChannelEditor({ channel, onDeleted }: { channel: Channel; onDeleted: () => void }) {
   const [name, setName] = useState(channel.name);
   const [topic, setTopic] = useState(channel.topic);
@@ -321,155 +307,6 @@ function RoleEditor({ guildId, role, onDeleted }: { guildId: string; role: Role;
         )}
       </div>
     </fieldset>
-  );
-}
-
-interface Overwrite {
-  target_id: string;
-  type: 'role' | 'member';
-  allow: string;
-  deny: string;
-}
-
-/** Returns a channel's overwrites by target id. */
-async function loadOverwrites(channelId: string): Promise<Record<string, Overwrite>> {
-  const out: Record<string, Overwrite> = {};
-  for (const o of await api.get<Overwrite[]>(`/channels/${channelId}/permissions`)) out[o.target_id] = o;
-  return out;
-}
-
-function Overwrites({ guildId }: { guildId: string }) {
-  const chans = guildChannels(guildId);
-  const roleList = roles.value[guildId] ?? [];
-  const [channelId, setChannelId] = useState(chans[0]?.id ?? '');
-  const [roleId, setRoleId] = useState(guildId);
-  const [existing, setExisting] = useState<Record<string, Overwrite>>({});
-  const [loadedFor, setLoadedFor] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!channelId) return;
-    let live = true;
-    setLoadedFor(null);
-    loadOverwrites(channelId).then(
-      (found) => {
-        if (!live) return;
-        setExisting(found);
-        setLoadedFor(channelId);
-      },
-      (err) => notify(describeError(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [channelId]);
-
-  return (
-    <div>
-      <div class="row">
-        <ChannelSelect channels={chans} value={channelId} onChange={setChannelId} />
-        <label>
-          Role
-          <select aria-label="Role" value={roleId} onChange={(e) => setRoleId(e.currentTarget.value)}>
-            {roleList.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.name}
-                {existing[r.id] ? ' (has overwrite)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
-      {/* The editor mounts only once the channel's overwrites are loaded,
-          so a late answer cannot replace what the user has picked. */}
-      {loadedFor === channelId ? (
-        <OverwriteEditor
-          key={`${channelId}/${roleId}`}
-          channelId={channelId}
-          roleId={roleId}
-          current={existing[roleId]}
-          onChange={(ow) => {
-            const next = { ...existing };
-            if (ow) next[roleId] = ow;
-            else delete next[roleId];
-            setExisting(next);
-          }}
-        />
-      ) : (
-        <p class="hint">Loading the channel's overwrites…</p>
-      )}
-    </div>
-  );
-}
-
-function OverwriteEditor(props: {
-  channelId: string;
-  roleId: string;
-  current: Overwrite | undefined;
-  onChange: (ow: Overwrite | undefined) => void;
-}) {
-  const { channelId, roleId, current, onChange } = props;
-  const [allow, setAllow] = useState(() => parsePermissions(current?.allow));
-  const [deny, setDeny] = useState(() => parsePermissions(current?.deny));
-
-  const setState = (bit: number, state: string) => {
-    setAllow(withBit(allow, bit, state === 'allow'));
-    setDeny(withBit(deny, bit, state === 'deny'));
-  };
-  const save = async () => {
-    try {
-      const body = { type: 'role' as const, allow: allow.toString(), deny: deny.toString() };
-      await api.put(`/channels/${channelId}/permissions/${roleId}`, body);
-      onChange({ target_id: roleId, ...body });
-      notify('Channel permissions saved.', 'info');
-    } catch (err) {
-      notify(describeError(err));
-    }
-  };
-  const clear = async () => {
-    try {
-      await api.del(`/channels/${channelId}/permissions/${roleId}`);
-      onChange(undefined);
-    } catch (err) {
-      notify(describeError(err));
-    }
-  };
-
-  return (
-    <>
-      <table class="overwrites">
-        <thead>
-          <tr>
-            <th scope="col">Permission</th>
-            <th scope="col">Setting</th>
-          </tr>
-        </thead>
-        <tbody>
-          {PERMISSIONS.filter((p) => p.bit !== 40).map((p) => {
-            const state = hasBit(allow, p.bit) ? 'allow' : hasBit(deny, p.bit) ? 'deny' : 'inherit';
-            return (
-              <tr key={p.bit}>
-                <td>{p.label}</td>
-                <td>
-                  <select aria-label={`${p.label} for this role`} value={state} onChange={(e) => setState(p.bit, e.currentTarget.value)}>
-                    <option value="inherit">Inherit</option>
-                    <option value="allow">Allow</option>
-                    <option value="deny">Deny</option>
-                  </select>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      <div class="row">
-        <button class="primary" onClick={() => void save()}>
-          Save overwrite
-        </button>
-        <button onClick={() => void clear()} disabled={!current}>
-          Remove overwrite
-        </button>
-      </div>
-    </>
   );
 }
 
