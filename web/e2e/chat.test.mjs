@@ -657,6 +657,211 @@ test('two users chat through the web client', async (t) => {
     await alice.page.goBack();
   });
 
+  await t.test('nicknames show live on the other side', async () => {
+    // Bob sets his own nickname from the member list.
+    const bobMembers = bob.page.getByRole('complementary', { name: 'Members' });
+    const aliceMembers = alice.page.getByRole('complementary', { name: 'Members' });
+    await bobMembers.getByRole('button', { name: /^Bob, / }).click();
+    await bob.page.getByRole('group', { name: 'Actions for Bob' }).getByRole('button', { name: 'Set nickname' }).click();
+    const own = bob.page.getByRole('dialog', { name: /^Your nickname in / });
+    await own.getByLabel('Nickname').fill('Bobby');
+    await own.getByRole('button', { name: 'Save nickname' }).click();
+    await own.waitFor({ state: 'detached', ...WAIT });
+    await aliceMembers.getByRole('button', { name: /^Bobby, / }).waitFor(WAIT);
+    await alice.page.locator('.messages .author', { hasText: /^Bobby$/ }).first().waitFor(WAIT);
+    await shot(alice.page, '15-nickname');
+
+    // Without MANAGE_NICKNAMES, Bob gets no nickname control for Alice.
+    await bobMembers.getByRole('button', { name: /^Alice, / }).click();
+    const forAlice = bob.page.getByRole('group', { name: 'Actions for Alice' });
+    await forAlice.getByRole('button', { name: 'Message' }).waitFor(WAIT);
+    assert.equal(await forAlice.getByRole('button', { name: 'Set nickname' }).count(), 0);
+    await bobMembers.getByRole('button', { name: /^Alice, / }).click();
+
+    // Alice, the owner, renames Bob, and then removes the nickname.
+    const renameBob = async (currentName) => {
+      await aliceMembers.getByRole('button', { name: new RegExp(`^${currentName}, `) }).click();
+      await alice.page.getByRole('group', { name: `Actions for ${currentName}` }).getByRole('button', { name: 'Set nickname' }).click();
+      return alice.page.getByRole('dialog', { name: /^Nickname of Bob in / });
+    };
+    let dialog = await renameBob('Bobby');
+    await dialog.getByLabel('Nickname').fill('Robert');
+    await dialog.getByRole('button', { name: 'Save nickname' }).click();
+    await bobMembers.getByRole('button', { name: /^Robert, / }).waitFor(WAIT);
+    dialog = await renameBob('Robert');
+    await dialog.getByRole('button', { name: 'Remove nickname' }).click();
+    await bobMembers.getByRole('button', { name: /^Bob, / }).waitFor(WAIT);
+    await aliceMembers.getByRole('button', { name: /^Bob, / }).waitFor(WAIT);
+  });
+
+  await t.test('a member overwrite hides a channel from that member', async () => {
+    await alice.page.getByRole('button', { name: 'Create a channel' }).click();
+    await alice.page.getByLabel('Name', { exact: true }).fill('secret');
+    await alice.page.getByRole('button', { name: 'Create', exact: true }).click();
+    await alice.page.getByRole('heading', { name: '# secret' }).waitFor(WAIT);
+    await channelLink(bob.page, 'secret').waitFor(WAIT);
+    const guildId = await currentGuildId(alice.page);
+    const secret = (await apiAs(alice.page, 'GET', `/guilds/${guildId}/channels`)).find((c) => c.name === 'secret');
+
+    await alice.page.getByRole('button', { name: 'Guild settings' }).click();
+    await alice.page.getByRole('tab', { name: 'Channel permissions' }).click();
+    await alice.page.getByLabel('Channel', { exact: true }).selectOption({ label: '#secret' });
+    await alice.page.getByLabel('Applies to').selectOption('member');
+    await alice.page.getByLabel('Search members').fill('bo');
+    const memberSelect = alice.page.getByLabel('Member', { exact: true });
+    assert.deepEqual(await memberSelect.locator('option').allInnerTexts(), ['Bob (@bob)']);
+    await alice.page.getByLabel('View channels for this member').selectOption('deny');
+    await alice.page.getByRole('button', { name: 'Save overwrite' }).click();
+    await alice.page.getByText('Channel permissions saved.').waitFor(WAIT);
+    await memberSelect.locator('option', { hasText: 'Bob (@bob) (has overwrite)' }).waitFor({ state: 'attached', ...WAIT });
+    await shot(alice.page, '16-member-overwrite');
+    const overwrites = await apiAs(alice.page, 'GET', `/channels/${secret.id}/permissions`);
+    const bobId = (await storedTokens(bob.page)).user.id;
+    assert.deepEqual(
+      overwrites.map((o) => ({ target_id: o.target_id, type: o.type, allow: o.allow, deny: o.deny })),
+      [{ target_id: bobId, type: 'member', allow: '0', deny: '1' }],
+    );
+
+    // The server sends Bob no event of a channel he cannot view, so his
+    // list keeps it until a request for it returns 404.
+    // Opening it requests the messages and the own permissions, and
+    // Chromium logs both 404 responses as console errors.
+    bob.record.expect = (text) => /status of 404/.test(text);
+    const notFound = ['messages?limit=50', 'permissions/@me'].map((tail) =>
+      bob.page.waitForResponse((r) => r.url().endsWith(`/channels/${secret.id}/${tail}`) && r.status() === 404, WAIT),
+    );
+    await channelLink(bob.page, 'secret').click();
+    await Promise.all(notFound);
+    await channelLink(bob.page, 'secret').waitFor({ state: 'detached', ...WAIT });
+    await bob.page.getByText('That channel was deleted or you can no longer see it.').waitFor(WAIT);
+    await bob.page.reload();
+    await channelLink(bob.page, 'general').waitFor(WAIT);
+    bob.record.expect = null;
+    assert.equal(await channelLink(bob.page, 'secret').count(), 0, 'the hidden channel is back after a reload');
+    const { access_token: bobToken } = await storedTokens(bob.page);
+    const resp = await fetch(`${server.url}/api/v1/channels/${secret.id}`, { headers: { Authorization: `Bearer ${bobToken}` } });
+    assert.equal(resp.status, 404);
+
+    // Removing the overwrite shows the channel to Bob again, live.
+    await alice.page.getByRole('button', { name: 'Remove overwrite' }).click();
+    await alice.page.getByText('Overwrite removed.').waitFor(WAIT);
+    await channelLink(bob.page, 'secret').waitFor(WAIT);
+    await alice.page.goBack();
+    await channelLink(alice.page, 'general').click();
+    await alice.page.getByRole('heading', { name: '# general' }).waitFor(WAIT);
+  });
+
+  await t.test('a password change keeps this session and takes effect at login', async () => {
+    const NEW_PASSWORD = 'a brand new battery staple';
+    await bob.page.getByRole('button', { name: 'User settings' }).click();
+    const form = bob.page.getByRole('region', { name: 'Password' });
+    const change = async (current, next, confirmation) => {
+      await form.getByLabel('Current password').fill(current);
+      await form.getByLabel('New password', { exact: true }).fill(next);
+      await form.getByLabel('Confirm new password').fill(confirmation);
+      await form.getByRole('button', { name: 'Change password' }).click();
+    };
+
+    // The client checks the confirmation and the length before sending.
+    await change(PASSWORD, NEW_PASSWORD, 'something else');
+    await form.getByRole('alert').filter({ hasText: 'confirmation differ' }).waitFor(WAIT);
+    await change(PASSWORD, 'short', 'short');
+    await form.getByRole('alert').filter({ hasText: 'at least 8 bytes' }).waitFor(WAIT);
+
+    bob.record.expect = (text) => /status of 403/.test(text);
+    await change('not the password', NEW_PASSWORD, NEW_PASSWORD);
+    await form.getByRole('alert').filter({ hasText: 'The current password is wrong.' }).waitFor(WAIT);
+    bob.record.expect = null;
+
+    await change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
+    await form.getByRole('status').filter({ hasText: 'Password changed.' }).waitFor(WAIT);
+    assert.equal(await form.getByLabel('Current password').inputValue(), '');
+    await shot(bob.page, '17-password-changed');
+    await bob.page.goBack();
+    await send(bob.page, 'still here after the password change');
+    await messageWith(alice.page, 'still here after the password change').waitFor(WAIT);
+
+    const login = await openPage(browser, { name: 'bob-2' });
+    login.record.expect = (text) => /status of 401/.test(text);
+    await login.page.goto(`${server.url}/login`);
+    await login.page.getByLabel('User name').fill('bob');
+    await login.page.getByLabel('Password').fill(PASSWORD);
+    await login.page.getByRole('button', { name: 'Log in' }).click();
+    await login.page.getByRole('alert').waitFor(WAIT);
+    await login.page.getByLabel('Password').fill(NEW_PASSWORD);
+    await login.page.getByRole('button', { name: 'Log in' }).click();
+    await login.page.getByRole('navigation', { name: 'Guilds' }).getByRole('button', { name: /Test Guild/ }).waitFor(WAIT);
+    assert.deepEqual(login.record.errors, [], 'console errors on the second session of Bob');
+    await login.context.close();
+  });
+
+  await t.test('a display name change shows live on the other side', async () => {
+    const rename = async (name) => {
+      await bob.page.getByRole('button', { name: 'User settings' }).click();
+      await bob.page.getByLabel('Display name').fill(name);
+      await bob.page.getByRole('button', { name: 'Save', exact: true }).click();
+      await bob.page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor(WAIT);
+      await bob.page.goBack();
+    };
+    await rename('Bob Builder');
+    // Bob's own panel, Alice's member list, the author names in her
+    // timeline and her DM list follow without a reload.
+    await bob.page.locator('.user-panel .who', { hasText: /^Bob Builder$/ }).waitFor(WAIT);
+    const aliceMembers = alice.page.getByRole('complementary', { name: 'Members' });
+    await aliceMembers.getByRole('button', { name: /^Bob Builder, / }).waitFor(WAIT);
+    await alice.page.locator('.messages .author', { hasText: /^Bob Builder$/ }).first().waitFor(WAIT);
+    assert.equal(await alice.page.locator('.messages .author', { hasText: /^Bob$/ }).count(), 0, 'an author name kept the old display name');
+    await shot(alice.page, '18-display-name');
+    await alice.page.getByRole('button', { name: /^Direct messages/ }).click();
+    await alice.page.getByRole('link', { name: /conversation with Bob Builder/ }).waitFor(WAIT);
+    await alice.page.goBack();
+    await alice.page.getByRole('heading', { name: '# general' }).waitFor(WAIT);
+
+    await rename('Bob');
+    await aliceMembers.getByRole('button', { name: /^Bob, / }).waitFor(WAIT);
+  });
+
+  await t.test('account deletion needs the password and no owned guild', async () => {
+    // Alice owns Test Guild, so the server rejects the deletion, and the
+    // dialog names the guild.
+    await alice.page.getByRole('button', { name: 'User settings' }).click();
+    await alice.page.getByRole('button', { name: 'Delete account…' }).click();
+    const rejected = alice.page.getByRole('dialog', { name: 'Delete your account?' });
+    await rejected.getByLabel('Password').fill(PASSWORD);
+    alice.record.expect = (text) => /status of 409/.test(text);
+    await rejected.getByRole('button', { name: 'Delete my account' }).click();
+    await rejected.getByRole('alert').filter({ hasText: 'You own Test Guild. Transfer its ownership' }).waitFor(WAIT);
+    alice.record.expect = null;
+    await shot(alice.page, '19-delete-rejected');
+    await rejected.getByRole('button', { name: 'Cancel' }).click();
+    await rejected.waitFor({ state: 'detached', ...WAIT });
+    await alice.page.goBack();
+
+    // Carol owns no guild, so her account is deleted.
+    const carol = await openPage(browser, { name: 'carol' });
+    await register(carol.page, server.url, 'carol', 'Carol');
+    await carol.page.getByRole('heading', { name: 'Direct messages' }).waitFor(WAIT);
+    await carol.page.getByRole('button', { name: 'User settings' }).click();
+    await carol.page.getByRole('button', { name: 'Delete account…' }).click();
+    const dialog = carol.page.getByRole('dialog', { name: 'Delete your account?' });
+    carol.record.expect = (text) => /status of 40[13]/.test(text);
+    await dialog.getByLabel('Password').fill('not the password');
+    await dialog.getByRole('button', { name: 'Delete my account' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'The password is wrong.' }).waitFor(WAIT);
+    await dialog.getByLabel('Password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Delete my account' }).click();
+    await carol.page.getByRole('heading', { name: 'Welcome back' }).waitFor(WAIT);
+    await carol.page.getByText('Your account has been deleted.').waitFor(WAIT);
+    assert.equal(await carol.page.evaluate(() => localStorage.getItem('openguild.tokens')), null);
+
+    await carol.page.getByLabel('User name').fill('carol');
+    await carol.page.getByLabel('Password').fill(PASSWORD);
+    await carol.page.getByRole('button', { name: 'Log in' }).click();
+    await carol.page.getByRole('alert').filter({ hasText: /./ }).first().waitFor(WAIT);
+    assert.deepEqual(carol.record.errors, [], 'console errors on Carol\'s page');
+    await carol.context.close();
+  });
+
   await t.test('the access token is refreshed silently', async () => {
     const deadline = Date.now() + 75_000;
     while ((await storedTokens(alice.page)).access_token === aliceLoginToken) {
