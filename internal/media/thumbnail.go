@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"runtime"
 	"time"
 
 	"golang.org/x/image/draw"
@@ -24,6 +25,12 @@ var ThumbnailSizes = []int{64, 256, 800}
 // thumbnailTimeout bounds one thumbnail generation, waiting for the
 // decode budget included.
 const thumbnailTimeout = time.Minute
+
+// collectAfterBytes is the decode share from which a thumbnail collects
+// garbage once done, about a 16 megapixel image. Smaller decodes are left
+// to the collector's own pacing, which they cannot push far past the
+// budget.
+const collectAfterBytes = 64 << 20
 
 // DefaultThumbnailSize is the box edge used when a request names none.
 const DefaultThumbnailSize = 256
@@ -125,20 +132,13 @@ func (s *Service) generateThumbnail(ctx context.Context, m Media, box image.Poin
 	}
 	defer s.decodes.Release(weight)
 
-	src, orientation, err := s.decode(ctx, m)
-	if err != nil {
-		return nil, err
+	data, err := s.render(ctx, m, box, contentType)
+	if weight >= collectAfterBytes {
+		// The decoded pixels are garbage now. Collecting them before the
+		// next decode takes this share keeps the heap near the budget,
+		// where Go's collector alone lets several decodes' garbage pile up.
+		runtime.GC()
 	}
-	// The row has the upright dimensions. A stored picture turned a
-	// quarter is scaled with its axes swapped, then turned upright.
-	upright := fitInside(image.Pt(m.Width, m.Height), box)
-	size := upright
-	if swapsAxes(orientation) {
-		size = image.Pt(upright.Y, upright.X)
-	}
-	dst := image.NewRGBA(image.Rectangle{Max: size})
-	draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
-	data, err := encode(orient(dst, orientation), contentType)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +150,26 @@ func (s *Service) generateThumbnail(ctx context.Context, m Media, box image.Poin
 	}
 	s.metrics.ThumbnailGenerated(time.Since(start))
 	return data, nil
+}
+
+// render decodes a media image, scales it into box and encodes the
+// result as contentType.
+func (s *Service) render(ctx context.Context, m Media, box image.Point, contentType string) ([]byte, error) {
+	src, orientation, err := s.decode(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+
+	// The row has the upright dimensions. A stored picture turned a
+	// quarter is scaled with its axes swapped, then turned upright.
+	upright := fitInside(image.Pt(m.Width, m.Height), box)
+	size := upright
+	if swapsAxes(orientation) {
+		size = image.Pt(upright.Y, upright.X)
+	}
+	dst := image.NewRGBA(image.Rectangle{Max: size})
+	draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	return encode(orient(dst, orientation), contentType)
 }
 
 // decode reads a media image whole, with the Exif orientation of a JPEG
