@@ -58,6 +58,11 @@
 // median rate of single uploads and downloads in MB/s, the total rate,
 // and the server's peak RSS.
 //
+// thumbnails measures thumbnails of large images: one user uploads
+// -images PNGs (default 3) of -edge × -edge pixels (default 7000) and
+// requests a thumbnail of each at once. It reports their latency and the
+// server's peak RSS, which media.decode_budget should bound.
+//
 // Run ogload SCENARIO -h for every flag of a scenario.
 //
 // # Server flags
@@ -131,7 +136,7 @@ const serverFlags = "--limits-register-per-ip 1000000/1m --limits-login-per-ip 1
 	"--limits-message-per-user 1000000/10s --limits-message-per-ip 1000000/10s"
 
 // scenarioNames lists the scenarios for error messages.
-const scenarioNames = "login, ingest, history, connections, fanout or media"
+const scenarioNames = "login, ingest, history, connections, fanout, media or thumbnails"
 
 // options are the flags shared by every scenario.
 type options struct {
@@ -169,6 +174,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runFanout(ctx, opts, rest, stdout, stderr)
 	case "media":
 		return runMedia(ctx, opts, rest, stdout, stderr)
+	case "thumbnails":
+		return runThumbnails(ctx, opts, rest, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown scenario %q: expected %s", scenario, scenarioNames)
 	}

@@ -253,3 +253,15 @@ func TestMediaAgainstServer(t *testing.T) {
 		t.Errorf("failures = %d, want 0\nstderr:\n%s", n, stderr)
 	}
 }
+
+func TestThumbnailsAgainstServer(t *testing.T) {
+	s := startLoadServer(t, false)
+	fields, stderr := runTool(t, "-server", s.URL, "thumbnails", "-images", "2", "-edge", "300")
+
+	if n := number(t, fields, "thumbnails"); n != 2 {
+		t.Errorf("thumbnails = %d, want 2\nstderr:\n%s", n, stderr)
+	}
+	if n := number(t, fields, "failures"); n != 0 {
+		t.Errorf("failures = %d, want 0\nstderr:\n%s", n, stderr)
+	}
+}
