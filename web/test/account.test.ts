@@ -11,24 +11,16 @@ import {
 import { ApiError } from '../src/api';
 import { guilds, me, onReady, session, tokens } from '../src/store';
 import type { Guild, User } from '../src/types';
+import { type Call, CREATED, json, recordFetch } from './fixtures';
 
-const CREATED = '2025-01-01T00:00:00.000Z';
 const ALICE: User = { id: 'u-alice', username: 'alice', display_name: 'Alice', created_at: CREATED };
 
-const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-
-type Handler = (method: string, path: string) => Response | Promise<Response>;
-let handler: Handler;
-let calls: { method: string; path: string; body: unknown }[];
+let handler: (method: string, path: string) => Response | Promise<Response>;
+let calls: Call[];
 
 beforeEach(() => {
-  calls = [];
   handler = () => new Response(null, { status: 204 });
-  vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
-    calls.push({ method: init.method ?? 'GET', path: url, body: init.body ? JSON.parse(String(init.body)) : undefined });
-    return handler(init.method ?? 'GET', url);
-  });
+  calls = recordFetch((method, path) => handler(method, path));
   onReady({ user: ALICE, guilds: [], dms: [], read_state: {}, unread: {}, presences: [], session_id: 's' });
 });
 

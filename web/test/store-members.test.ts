@@ -23,8 +23,8 @@ import {
 } from '../src/store';
 import { emptyTimeline } from '../src/timeline';
 import type { Channel, Dispatch, Member, Message, Ready, User, UserUpdateDispatch } from '../src/types';
+import { type Call, CREATED, type Handler, json, message, recordFetch, settle } from './fixtures';
 
-const CREATED = '2025-01-01T00:00:00.000Z';
 const ALICE: User = { id: 'u-alice', username: 'alice', display_name: 'Alice', created_at: CREATED };
 const BOB: User = { id: 'u-bob', username: 'bob', display_name: 'Bob', created_at: CREATED };
 const CAROL: User = { id: 'u-carol', username: 'carol', display_name: 'Carol', created_at: CREATED };
@@ -64,52 +64,23 @@ function role(id: string, position: number) {
   return { id, guild_id: 'g1', name: id, permissions: '0', position, managed: false };
 }
 
-function message(seq: number, authorId: string): Message {
-  return {
-    id: `m${seq}`,
-    channel_id: 'c1',
-    seq,
-    author_id: authorId,
-    content: `message ${seq}`,
-    nonce: null,
-    reply_to: null,
-    attachments: [],
-    reactions: [],
-    mentions: { users: [], roles: [], everyone: false },
-    created_at: CREATED,
-    edited_at: null,
-  };
-}
-
 const userUpdate = (d: User): UserUpdateDispatch => ({ op: 'dispatch', t: 'user_update', d });
 const guildEvent = (t: string, seq: number, d: unknown): Dispatch => ({ op: 'dispatch', t, channel_id: 'g1', guild_id: 'g1', seq, d });
 const messageCreate = (seq: number, m: Message): Dispatch => ({ op: 'dispatch', t: 'message_create', channel_id: 'c1', guild_id: 'g1', seq, d: m });
 
-const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-
-/** Lets pending promise chains settle. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-type Handler = (method: string, path: string, body: unknown) => Response | Promise<Response>;
 let handler: Handler;
-let calls: { method: string; path: string; body: unknown }[];
+let calls: Call[];
 
 beforeEach(() => {
-  calls = [];
   handler = () => new Response(null, { status: 204 });
-  vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
-    const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method: init.method ?? 'GET', path: url, body });
-    return handler(init.method ?? 'GET', url, body);
-  });
+  calls = recordFetch((method, path, body) => handler(method, path, body));
   onReady(ready());
   guilds.value = { g1: { id: 'g1', name: 'Guild', owner_id: CAROL.id } };
   members.value = { g1: { [ALICE.id]: member(ALICE), [BOB.id]: member(BOB), [CAROL.id]: member(CAROL) } };
   users.value = { [ALICE.id]: ALICE, [BOB.id]: BOB, [CAROL.id]: CAROL };
   roles.value = { g1: [role('g1', 0), role('r-low', 1), role('r-high', 2)] };
   timelines.value = { c1: { ...emptyTimeline(), loaded: true } };
-  calls = [];
+  calls.length = 0;
 });
 
 afterEach(() => {
@@ -143,9 +114,9 @@ describe('user_update', () => {
     onDispatch(userUpdate({ ...BOB, display_name: 'Robert' }));
     await settle();
     expect(calls).toEqual([]);
-    onDispatch(messageCreate(11, message(11, BOB.id)));
-    onDispatch(messageCreate(11, message(11, BOB.id)));
-    onDispatch(messageCreate(12, message(12, BOB.id)));
+    onDispatch(messageCreate(11, message(11, { author_id: BOB.id })));
+    onDispatch(messageCreate(11, message(11, { author_id: BOB.id })));
+    onDispatch(messageCreate(12, message(12, { author_id: BOB.id })));
     expect(timelines.value.c1.messages.map((m) => m.seq)).toEqual([11, 12]);
   });
 

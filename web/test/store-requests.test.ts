@@ -15,6 +15,7 @@ import {
 } from '../src/store';
 import { emptyTimeline, thumbnailSize } from '../src/timeline';
 import type { Channel, Message, Ready } from '../src/types';
+import { type Call, type Handler, json, recordFetch, settle } from './fixtures';
 
 const ALICE = { id: 'u-alice', username: 'alice', display_name: 'Alice', created_at: '2025-01-01T00:00:00.000Z' };
 const CAROL = { id: 'u-carol', username: 'carol', display_name: 'Carol', created_at: '2025-01-01T00:00:00.000Z' };
@@ -38,24 +39,12 @@ function ready(dms: Channel[]): Ready {
   return { user: ALICE, guilds: [], dms, read_state: {}, unread: {}, presences: [], session_id: 's' };
 }
 
-const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
-
-/** Lets pending promise chains settle. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-type Handler = (method: string, path: string, body: unknown) => Response | Promise<Response>;
 let handler: Handler;
-let calls: { method: string; path: string; body: unknown }[];
+let calls: Call[];
 
 beforeEach(() => {
-  calls = [];
   handler = () => new Response(null, { status: 204 });
-  vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
-    const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method: init.method ?? 'GET', path: url, body });
-    return handler(init.method ?? 'GET', url, body);
-  });
+  calls = recordFetch((method, path, body) => handler(method, path, body));
 });
 
 afterEach(() => {

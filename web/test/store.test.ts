@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { onDispatch, onReady, timelines, unread } from '../src/store';
 import { emptyTimeline } from '../src/timeline';
-import type { Channel, Dispatch, Message, Ready } from '../src/types';
+import type { Channel, Dispatch, Ready } from '../src/types';
+import { message } from './fixtures';
 
 const ALICE = { id: 'u-alice', username: 'alice', display_name: 'Alice', created_at: '2025-01-01T00:00:00.000Z' };
 const BOB = 'u-bob';
@@ -29,24 +30,6 @@ function ready(): Ready {
     unread: { c1: { messages: 1, mentions: 0 } },
     presences: [],
     session_id: 's',
-  };
-}
-
-function message(seq: number, over: Partial<Message> = {}): Message {
-  return {
-    id: `m${seq}`,
-    channel_id: 'c1',
-    seq,
-    author_id: BOB,
-    content: `message ${seq}`,
-    nonce: null,
-    reply_to: null,
-    attachments: [],
-    reactions: [],
-    mentions: { users: [], roles: [], everyone: false },
-    created_at: '2025-01-01T00:00:00.000Z',
-    edited_at: null,
-    ...over,
   };
 }
 

@@ -11,27 +11,10 @@ import {
   type PendingSend,
 } from '../src/timeline';
 import type { Message } from '../src/types';
+import { message } from './fixtures';
 
-const ALICE = 'user-alice';
-const BOB = 'user-bob';
-
-function msg(seq: number, over: Partial<Message> = {}): Message {
-  return {
-    id: `m${seq}`,
-    channel_id: 'c1',
-    seq,
-    author_id: BOB,
-    content: `message ${seq}`,
-    nonce: null,
-    reply_to: null,
-    attachments: [],
-    reactions: [],
-    mentions: { users: [], roles: [], everyone: false },
-    created_at: new Date(Date.UTC(2025, 0, 1, 0, 0, seq)).toISOString(),
-    edited_at: null,
-    ...over,
-  };
-}
+const ALICE = 'u-alice';
+const BOB = 'u-bob';
 
 function pending(nonce: string, content = 'hello'): PendingSend {
   return { nonce, content, reply_to: null, attachment_ids: [], attachments: [], status: 'sending' };
@@ -41,58 +24,58 @@ const seqs = (tl: { messages: Message[] }) => tl.messages.map((m) => m.seq);
 
 describe('timeline merge', () => {
   it('orders by seq whatever the arrival order', () => {
-    let tl = mergeMessages(emptyTimeline(), [msg(5), msg(2)]);
-    tl = mergeMessages(tl, [msg(9)]);
-    tl = mergeMessages(tl, [msg(1), msg(7)]);
+    let tl = mergeMessages(emptyTimeline(), [message(5), message(2)]);
+    tl = mergeMessages(tl, [message(9)]);
+    tl = mergeMessages(tl, [message(1), message(7)]);
     expect(seqs(tl)).toEqual([1, 2, 5, 7, 9]);
   });
 
   it('keeps one copy when a resume replays messages a page already had', () => {
-    const page = [msg(10), msg(11), msg(12)];
+    const page = [message(10), message(11), message(12)];
     let tl = mergeMessages(emptyTimeline(), page);
     // Live dispatches before the drop, then the resume replay of 12..15.
-    tl = mergeMessages(tl, [msg(13)]);
-    for (const m of [msg(12), msg(13), msg(14), msg(15)]) tl = mergeMessages(tl, [m]);
+    tl = mergeMessages(tl, [message(13)]);
+    for (const m of [message(12), message(13), message(14), message(15)]) tl = mergeMessages(tl, [m]);
     expect(seqs(tl)).toEqual([10, 11, 12, 13, 14, 15]);
     expect(new Set(tl.messages.map((m) => m.id)).size).toBe(tl.messages.length);
   });
 
   it('prepends an older history page without duplicates', () => {
-    let tl = mergeMessages(emptyTimeline(), [msg(50), msg(51)]);
-    tl = mergeMessages(tl, [msg(48), msg(49), msg(50)]);
+    let tl = mergeMessages(emptyTimeline(), [message(50), message(51)]);
+    tl = mergeMessages(tl, [message(48), message(49), message(50)]);
     expect(seqs(tl)).toEqual([48, 49, 50, 51]);
   });
 
   it('keeps a deleted message out of a later page', () => {
-    let tl = mergeMessages(emptyTimeline(), [msg(1), msg(2)]);
+    let tl = mergeMessages(emptyTimeline(), [message(1), message(2)]);
     tl = applyDelete(tl, 'm2');
-    tl = mergeMessages(tl, [msg(1), msg(2), msg(3)]);
+    tl = mergeMessages(tl, [message(1), message(2), message(3)]);
     expect(seqs(tl)).toEqual([1, 3]);
   });
 
   it('does not let an older copy undo an edit', () => {
-    let tl = mergeMessages(emptyTimeline(), [msg(1)]);
-    tl = applyUpdate(tl, msg(1, { content: 'edited', edited_at: '2025-01-01T01:00:00.000Z' }));
-    tl = mergeMessages(tl, [msg(1)]);
+    let tl = mergeMessages(emptyTimeline(), [message(1)]);
+    tl = applyUpdate(tl, message(1, { content: 'edited', edited_at: '2025-01-01T01:00:00.000Z' }));
+    tl = mergeMessages(tl, [message(1)]);
     expect(tl.messages[0].content).toBe('edited');
     expect(tl.messages[0].edited_at).not.toBeNull();
   });
 
   it('ignores an update for a message outside the loaded range', () => {
-    const tl = mergeMessages(emptyTimeline(), [msg(5)]);
-    expect(applyUpdate(tl, msg(1, { content: 'x' }))).toBe(tl);
+    const tl = mergeMessages(emptyTimeline(), [message(5)]);
+    expect(applyUpdate(tl, message(1, { content: 'x' }))).toBe(tl);
   });
 
   it('keeps the caller\'s own reaction flag when a dispatched copy says me=false', () => {
-    let tl = mergeMessages(emptyTimeline(), [msg(1, { reactions: [{ emoji: '👍', count: 1, me: true }] })]);
-    tl = applyUpdate(tl, msg(1, { content: 'edit', edited_at: '2025-01-02T00:00:00.000Z', reactions: [{ emoji: '👍', count: 1, me: false }] }));
+    let tl = mergeMessages(emptyTimeline(), [message(1, { reactions: [{ emoji: '👍', count: 1, me: true }] })]);
+    tl = applyUpdate(tl, message(1, { content: 'edit', edited_at: '2025-01-02T00:00:00.000Z', reactions: [{ emoji: '👍', count: 1, me: false }] }));
     expect(tl.messages[0].reactions).toEqual([{ emoji: '👍', count: 1, me: true }]);
   });
 });
 
 describe('reactions', () => {
   it('counts adds and removes and tracks the caller', () => {
-    let tl = mergeMessages(emptyTimeline(), [msg(1)]);
+    let tl = mergeMessages(emptyTimeline(), [message(1)]);
     tl = applyReaction(tl, { message_id: 'm1', emoji: '👍', user_id: BOB }, true, ALICE);
     tl = applyReaction(tl, { message_id: 'm1', emoji: '👍', user_id: ALICE }, true, ALICE);
     expect(tl.messages[0].reactions).toEqual([{ emoji: '👍', count: 2, me: true }]);
@@ -105,16 +88,16 @@ describe('reactions', () => {
 
 describe('optimistic sends', () => {
   it('drops the pending entry when its message arrives by dispatch first', () => {
-    let tl = addPending(mergeMessages(emptyTimeline(), [msg(1)]), pending('n-1'));
+    let tl = addPending(mergeMessages(emptyTimeline(), [message(1)]), pending('n-1'));
     expect(tl.pending).toHaveLength(1);
-    tl = mergeMessages(tl, [msg(2, { author_id: ALICE, nonce: 'n-1', content: 'hello' })], ALICE);
+    tl = mergeMessages(tl, [message(2, { author_id: ALICE, nonce: 'n-1', content: 'hello' })], ALICE);
     expect(tl.pending).toHaveLength(0);
     expect(seqs(tl)).toEqual([1, 2]);
   });
 
   it('shows a message once when the response and the dispatch both arrive', () => {
     let tl = addPending(emptyTimeline(), pending('n-1'));
-    const sent = msg(3, { author_id: ALICE, nonce: 'n-1' });
+    const sent = message(3, { author_id: ALICE, nonce: 'n-1' });
     tl = mergeMessages(tl, [sent], ALICE); // response of the send
     tl = mergeMessages(tl, [sent], ALICE); // live dispatch
     tl = mergeMessages(tl, [sent], ALICE); // 200 to a retry with the same nonce
@@ -129,7 +112,7 @@ describe('optimistic sends', () => {
 
   it('ignores another user\'s message that carries the same nonce', () => {
     let tl = addPending(emptyTimeline(), pending('n-1'));
-    tl = mergeMessages(tl, [msg(4, { author_id: BOB, nonce: 'n-1' })], ALICE);
+    tl = mergeMessages(tl, [message(4, { author_id: BOB, nonce: 'n-1' })], ALICE);
     expect(tl.pending).toHaveLength(1);
   });
 });
