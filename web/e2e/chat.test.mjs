@@ -862,6 +862,26 @@ test('two users chat through the web client', async (t) => {
     await carol.context.close();
   });
 
+  await t.test('the owner hands the guild to a member and gets it back', async () => {
+    const transfer = async (page, query) => {
+      await page.getByRole('button', { name: 'Guild settings' }).click();
+      await page.getByRole('tab', { name: 'Overview' }).click();
+      const ownership = page.getByRole('region', { name: 'Ownership' });
+      await ownership.getByLabel('Search members').fill(query);
+      await ownership.getByRole('button', { name: 'Transfer ownership' }).click();
+    };
+
+    await transfer(alice.page, 'bob');
+    await alice.page.getByRole('button', { name: 'Leave guild' }).waitFor(WAIT);
+    await bob.page.getByRole('button', { name: 'Guild settings' }).waitFor(WAIT);
+    await transfer(bob.page, 'alice');
+    await bob.page.getByRole('button', { name: 'Leave guild' }).waitFor(WAIT);
+    await alice.page.getByRole('button', { name: 'Delete guild' }).waitFor(WAIT);
+    assert.ok(alice.record.dialogs.some((d) => d.startsWith('confirm: Make Bob')), 'no confirmation before the transfer');
+    await alice.page.goBack();
+    await bob.page.goBack();
+  });
+
   await t.test('the access token is refreshed silently', async () => {
     const deadline = Date.now() + 75_000;
     while ((await storedTokens(alice.page)).access_token === aliceLoginToken) {

@@ -136,7 +136,14 @@ function memberTargets(guildId: string, query: string, existing: Record<string, 
   return found;
 }
 
-function MemberPicker(props: { options: Target[]; value: string; query: string; onQuery: (q: string) => void; onChange: (id: string) => void }) {
+/** Renders a member search field with a list of the members it matches. */
+export function MemberPicker(props: {
+  options: { id: string; name: string }[];
+  value: string;
+  query: string;
+  onQuery: (q: string) => void;
+  onChange: (id: string) => void;
+}) {
   return (
     <div class="row">
       <label>

@@ -6,6 +6,7 @@ import {
   describeError,
   fetchGuildDetails,
   fetchMembers,
+  findMembers,
   guildChannels,
   guildPermissions,
   guilds,
@@ -18,7 +19,7 @@ import {
   roles,
 } from '../store';
 import type { Ban, Channel, Guild, Invite, Role } from '../types';
-import { Overwrites } from './ChannelPermissions';
+import { MemberPicker, Overwrites } from './ChannelPermissions';
 import { ChannelSelect } from './ChannelSelect';
 
 type Tab = SettingsTab;
@@ -131,6 +132,7 @@ function Overview({ guild }: { guild: Guild }) {
       ) : (
         guild.description && <p>{guild.description}</p>
       )}
+      {isOwner && <TransferOwnership guild={guild} />}
       <h2>Membership</h2>
       {isOwner ? (
         <button class="danger" onClick={() => void remove()}>
@@ -142,6 +144,36 @@ function Overview({ guild }: { guild: Guild }) {
         </button>
       )}
     </>
+  );
+}
+
+/** Hands the guild to another member. The owner stays a member. */
+function TransferOwnership({ guild }: { guild: Guild }) {
+  const [query, setQuery] = useState('');
+  const [chosen, setChosen] = useState('');
+  const options = findMembers(guild.id, query)
+    .filter((m) => m.user.id !== me.value?.id)
+    .map((m) => ({ id: m.user.id, name: `${m.nickname || m.user.display_name} (@${m.user.username})` }));
+  const heir = options.find((o) => o.id === chosen) ?? options[0];
+
+  const transfer = async () => {
+    if (!heir || !confirm(`Make ${heir.name} the owner of ${guild.name}? You stay a member but lose the owner's rights.`)) return;
+    try {
+      const g = await api.patch<Guild>(`/guilds/${guild.id}`, { owner_id: heir.id });
+      guilds.value = { ...guilds.value, [g.id]: { ...guilds.value[g.id], ...g } };
+      notify(`${heir.name} now owns ${guild.name}.`, 'info');
+    } catch (err) {
+      notify(describeError(err));
+    }
+  };
+  return (
+    <section aria-labelledby="transfer-title">
+      <h2 id="transfer-title">Ownership</h2>
+      <MemberPicker options={options} value={heir?.id ?? ''} query={query} onQuery={setQuery} onChange={setChosen} />
+      <button class="danger" disabled={!heir} onClick={() => void transfer()}>
+        Transfer ownership
+      </button>
+    </section>
   );
 }
 

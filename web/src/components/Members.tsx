@@ -92,12 +92,12 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
               Set nickname
             </button>
           )}
-          {!self && !owner && holdsPermission(guildId, KICK_MEMBERS_BIT) && (
+          {holdsPermission(guildId, KICK_MEMBERS_BIT) && outranks(guildId, m.user.id) && (
             <button class="small" onClick={act(() => api.del(`/guilds/${guildId}/members/${m.user.id}`))}>
               Kick
             </button>
           )}
-          {!self && !owner && holdsPermission(guildId, BAN_MEMBERS_BIT) && (
+          {holdsPermission(guildId, BAN_MEMBERS_BIT) && outranks(guildId, m.user.id) && (
             <button
               class="small danger"
               onClick={act(async () => {
