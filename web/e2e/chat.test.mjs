@@ -745,6 +745,9 @@ test('two users chat through the web client', async (t) => {
     // Removing the overwrite shows the channel to Bob again, live.
     await alice.page.getByRole('button', { name: 'Remove overwrite' }).click();
     await alice.page.getByText('Overwrite removed.').waitFor(WAIT);
+    // The editor shows Inherit again, so a later save cannot hide the
+    // channel once more.
+    assert.equal(await alice.page.getByLabel('View channels for this member').inputValue(), 'inherit');
     await channelLink(bob.page, 'secret').waitFor(WAIT);
     await alice.page.goBack();
     await channelLink(alice.page, 'general').click();

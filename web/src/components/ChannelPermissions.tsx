@@ -197,6 +197,10 @@ function OverwriteEditor(props: {
   const clear = async () => {
     try {
       await deleteOverwrite(channelId, target.id);
+      // The table shows Inherit everywhere now, so the next save cannot
+      // send the removed settings again.
+      setAllow(0n);
+      setDeny(0n);
       onChange(undefined);
       notify('Overwrite removed.', 'info');
     } catch (err) {
