@@ -73,10 +73,10 @@ type Page struct {
 // dialects.
 type Store interface {
 	// AppendBatch appends drafts in one transaction: each draft's message,
-	// attachments, message_create event and nonce, isolated from the
-	// others' failures by a savepoint. One commit makes the whole batch
-	// durable. A draft whose attachment ids do not all name media of its
-	// author fails with ErrAttachmentNotFound.
+	// attachments, message_create event and nonce. A draft that fails,
+	// such as one whose attachment ids do not all name media of its author
+	// (ErrAttachmentNotFound), writes nothing and leaves the others alone.
+	// One commit makes the whole batch durable.
 	AppendBatch(ctx context.Context, drafts []Draft) ([]Appended, error)
 
 	// ByNonce returns the author's message with this nonce in the channel
