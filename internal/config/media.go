@@ -103,11 +103,11 @@ func mediaSettings() []setting {
 func (m *Media) validate() error {
 	switch {
 	case m.MaxUploadBytes < 1 || m.MaxUploadBytes > 5<<30:
-		return &Error{Key: "media.max_upload_size", Value: formatBytes(m.MaxUploadBytes), Want: "1 byte to 5GiB"}
+		return &Error{Key: "media.max_upload_size", Value: FormatBytes(m.MaxUploadBytes), Want: "1 byte to 5GiB"}
 	case m.QuotaBytes < m.MaxUploadBytes:
-		return &Error{Key: "media.quota", Value: formatBytes(m.QuotaBytes), Want: "at least media.max_upload_size"}
+		return &Error{Key: "media.quota", Value: FormatBytes(m.QuotaBytes), Want: "at least media.max_upload_size"}
 	case m.DecodeBudgetBytes < 16<<20:
-		return &Error{Key: "media.decode_budget", Value: formatBytes(m.DecodeBudgetBytes), Want: "at least 16MiB"}
+		return &Error{Key: "media.decode_budget", Value: FormatBytes(m.DecodeBudgetBytes), Want: "at least 16MiB"}
 	case m.GCInterval < time.Minute:
 		return &Error{Key: "media.gc_interval", Value: m.GCInterval.String(), Want: "a duration of at least 1m"}
 	case m.GCGrace < time.Minute:
@@ -163,7 +163,7 @@ func byteSetting(key, help string, field func(*Config) *int64) setting {
 			*field(c) = n
 			return nil
 		},
-		get: func(c *Config) string { return formatBytes(*field(c)) },
+		get: func(c *Config) string { return FormatBytes(*field(c)) },
 	}
 }
 
@@ -185,8 +185,9 @@ func parseBytes(v string) (int64, error) {
 	return n * unit, nil
 }
 
-// formatBytes writes n with the largest unit that divides it exactly.
-func formatBytes(n int64) string {
+// FormatBytes writes n with the largest unit that divides it exactly, as
+// byte settings are written, such as 25MiB.
+func FormatBytes(n int64) string {
 	for _, u := range byteUnits {
 		if n != 0 && n%u.size == 0 {
 			return fmt.Sprintf("%d%s", n/u.size, u.suffix)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openguild/openguild/internal/apijson"
 	"github.com/openguild/openguild/internal/auth"
+	"github.com/openguild/openguild/internal/config"
 	"github.com/openguild/openguild/internal/media"
 	"github.com/openguild/openguild/internal/ratelimit"
 )
@@ -70,7 +71,7 @@ func isMultipart(r *http.Request) bool {
 
 func uploadTooLarge(svc *media.Service) *Error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodePayloadTooLarge, Message: fmt.Sprintf(
-		"The file is larger than the upload size cap of %d bytes.", svc.MaxUploadBytes())}
+		"The file is larger than the upload size cap of %s.", config.FormatBytes(svc.MaxUploadBytes()))}
 }
 
 // uploadError maps a failed upload to its client error. A body that
@@ -147,7 +148,7 @@ func handleGetMedia(svc *media.Service) authedFunc {
 		if rng.unsatisfiable {
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", m.Size))
 			return &Error{Status: http.StatusRequestedRangeNotSatisfiable, Code: "range_not_satisfiable",
-				Message: fmt.Sprintf("The range starts past the end of the %d-byte file.", m.Size)}
+				Message: fmt.Sprintf("The range selects no bytes of the %d-byte file: it starts past the end, or asks for none.", m.Size)}
 		}
 		length := int64(-1)
 		if rng.partial {

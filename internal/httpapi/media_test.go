@@ -361,7 +361,11 @@ func TestMediaUploadLimits(t *testing.T) {
 	tok := login(t, s, "uploader", "d")
 	filled := func(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
 
-	expectStatus(t, "over the cap", uploadRaw(t, s, tok, "big", "application/octet-stream", filled('a', 100<<10+1)), 413, "payload_too_large")
+	overCap := uploadRaw(t, s, tok, "big", "application/octet-stream", filled('a', 100<<10+1))
+	expectStatus(t, "over the cap", overCap, 413, "payload_too_large")
+	if !strings.Contains(string(overCap.Body), "cap of 100KiB") {
+		t.Errorf("over the cap: message %s does not name the cap as configured", overCap.Body)
+	}
 	expectStatus(t, "over the cap, multipart", uploadMultipart(t, s, tok, "big", "text/plain", filled('a', 100<<10+1)), 413, "payload_too_large")
 	if resp := uploadRaw(t, s, tok, "exact", "application/octet-stream", filled('b', 100<<10)); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("upload at the cap: %d %s", resp.StatusCode, resp.Body)
