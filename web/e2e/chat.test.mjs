@@ -657,6 +657,38 @@ test('two users chat through the web client', async (t) => {
     await alice.page.goBack();
   });
 
+  await t.test('the owner gives a member a role from the member list', async () => {
+    const bobMembers = bob.page.getByRole('complementary', { name: 'Members' });
+    const aliceMembers = alice.page.getByRole('complementary', { name: 'Members' });
+    // Without MANAGE_ROLES, Bob gets no roles control.
+    await bobMembers.getByRole('button', { name: /^Alice, / }).click();
+    const forAlice = bob.page.getByRole('group', { name: 'Actions for Alice' });
+    await forAlice.getByRole('button', { name: 'Message' }).waitFor(WAIT);
+    assert.equal(await forAlice.getByRole('button', { name: 'Roles' }).count(), 0);
+    await bobMembers.getByRole('button', { name: /^Alice, / }).click();
+
+    await send(alice.page, 'moderate this');
+    const onBob = messageWith(bob.page, 'moderate this');
+    await onBob.waitFor(WAIT);
+    assert.equal(await onBob.getByRole('button', { name: 'Delete' }).count(), 0);
+
+    // Moderators grants MANAGE_MESSAGES, so Bob gets Delete on Alice's
+    // message live once he holds it, and loses it with the role.
+    await aliceMembers.getByRole('button', { name: /^Bob, / }).click();
+    await alice.page.getByRole('group', { name: 'Actions for Bob' }).getByRole('button', { name: 'Roles' }).click();
+    const bobRoles = alice.page.getByRole('group', { name: 'Roles of Bob' });
+    assert.equal(await bobRoles.getByRole('checkbox', { name: '@everyone' }).count(), 0);
+    const moderators = bobRoles.getByRole('checkbox', { name: 'Moderators' });
+    await moderators.check();
+    await onBob.hover();
+    await onBob.getByRole('button', { name: 'Delete' }).waitFor(WAIT);
+    await shot(alice.page, '14-member-roles');
+    await moderators.uncheck();
+    await onBob.getByRole('button', { name: 'Delete' }).waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await moderators.isChecked(), false);
+    await aliceMembers.getByRole('button', { name: /^Bob, / }).click();
+  });
+
   await t.test('nicknames show live on the other side', async () => {
     // Bob sets his own nickname from the member list.
     const bobMembers = bob.page.getByRole('complementary', { name: 'Members' });

@@ -7,7 +7,7 @@ import { Api, ApiError } from './api';
 import { Session, deviceId, deviceName } from './auth';
 import { prepareUpload } from './exif';
 import { Gateway, gatewayUrl, type GatewayState } from './gateway';
-import { ADMINISTRATOR_BIT, ALL_PERMISSIONS, hasBit, parsePermissions } from './permissions';
+import { ADMINISTRATOR_BIT, ALL_PERMISSIONS, hasBit, MANAGE_ROLES_BIT, parsePermissions } from './permissions';
 import { navigate, paths, route } from './router';
 import { uploadMedia } from './upload';
 import {
@@ -781,6 +781,33 @@ export function outranks(guildId: string, targetId: string): boolean {
   const mine = memberRank(guildId, self);
   const theirs = memberRank(guildId, targetId);
   return mine !== null && theirs !== null && theirs !== Infinity && mine > theirs;
+}
+
+/**
+ * Reports whether the user may give or take a role: with MANAGE_ROLES,
+ * and a highest role above it unless the user owns the guild. Every
+ * member holds @everyone, so it is never given or taken.
+ */
+export function mayAssignRole(guildId: string, role: Role): boolean {
+  const self = me.value?.id;
+  if (!self || role.id === guildId || !holdsPermission(guildId, MANAGE_ROLES_BIT)) return false;
+  const mine = memberRank(guildId, self);
+  return mine !== null && mine > role.position;
+}
+
+/**
+ * Gives a member a role, or takes it away, and stores the member's new
+ * roles at once. The member_update dispatch that follows carries the same
+ * roles, so it changes nothing more.
+ */
+export async function setMemberRole(guildId: string, userId: string, roleId: string, give: boolean): Promise<void> {
+  const path = `/guilds/${guildId}/members/${userId}/roles/${roleId}`;
+  if (give) await api.put(path);
+  else await api.del(path);
+  const m = members.value[guildId]?.[userId];
+  if (!m) return;
+  const roleIds = give ? [...new Set([...m.role_ids, roleId])] : m.role_ids.filter((id) => id !== roleId);
+  onMember({ ...m, role_ids: roleIds }, guildId, false);
 }
 
 /**

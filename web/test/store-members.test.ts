@@ -6,6 +6,7 @@ import {
   displayName,
   findMembers,
   guilds,
+  mayAssignRole,
   me,
   memberRank,
   members,
@@ -16,6 +17,7 @@ import {
   roles,
   saveOverwrite,
   session,
+  setMemberRole,
   setNickname,
   timelines,
   tokens,
@@ -223,6 +225,59 @@ describe('ranks', () => {
     roles.value = {};
     expect(memberRank('g1', BOB.id)).toBeNull();
     expect(outranks('g1', BOB.id)).toBe(false);
+  });
+});
+
+describe('member roles', () => {
+  const MANAGE_ROLES = String(1 << 9);
+  const roleAt = (id: string, position: number, permissions = '0') => ({ ...role(id, position), permissions });
+
+  beforeEach(() => {
+    roles.value = { g1: [role('g1', 0), roleAt('r-low', 1), roleAt('r-mid', 2, MANAGE_ROLES), roleAt('r-top', 3)] };
+    members.value = { g1: { ...members.value.g1, [ALICE.id]: member(ALICE, { role_ids: ['r-mid'] }) } };
+  });
+
+  it('may assign only roles below the own highest', () => {
+    const [everyone, low, mid, top] = roles.value.g1;
+    expect(mayAssignRole('g1', low)).toBe(true);
+    expect(mayAssignRole('g1', mid)).toBe(false);
+    expect(mayAssignRole('g1', top)).toBe(false);
+    expect(mayAssignRole('g1', everyone)).toBe(false);
+  });
+
+  it('needs MANAGE_ROLES', () => {
+    members.value = { g1: { ...members.value.g1, [ALICE.id]: member(ALICE, { role_ids: ['r-top'] }) } };
+    expect(mayAssignRole('g1', roles.value.g1[1])).toBe(false);
+  });
+
+  it('lets the owner assign every role but @everyone', () => {
+    guilds.value = { g1: { id: 'g1', name: 'Guild', owner_id: ALICE.id } };
+    const [everyone, ...others] = roles.value.g1;
+    expect(others.map((r) => mayAssignRole('g1', r))).toEqual([true, true, true]);
+    expect(mayAssignRole('g1', everyone)).toBe(false);
+  });
+
+  it('gives and takes a role through the member path', async () => {
+    await setMemberRole('g1', BOB.id, 'r-low', true);
+    expect(members.value.g1[BOB.id].role_ids).toEqual(['r-low']);
+    await setMemberRole('g1', BOB.id, 'r-low', false);
+    expect(members.value.g1[BOB.id].role_ids).toEqual([]);
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'PUT /api/v1/guilds/g1/members/u-bob/roles/r-low',
+      'DELETE /api/v1/guilds/g1/members/u-bob/roles/r-low',
+    ]);
+  });
+
+  it('keeps the roles when the server rejects', async () => {
+    handler = () => json({ error: 'forbidden', message: 'You cannot manage this role.' }, 403);
+    await expect(setMemberRole('g1', BOB.id, 'r-top', true)).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    expect(members.value.g1[BOB.id].role_ids).toEqual([]);
+  });
+
+  it('changes nothing more when the dispatch follows', async () => {
+    await setMemberRole('g1', BOB.id, 'r-low', true);
+    onDispatch(guildEvent('member_update', 5, member(BOB, { role_ids: ['r-low'] })));
+    expect(members.value.g1[BOB.id].role_ids).toEqual(['r-low']);
   });
 });
 

@@ -1,20 +1,23 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BAN_MEMBERS_BIT, CHANGE_NICKNAME_BIT, KICK_MEMBERS_BIT, MANAGE_NICKNAMES_BIT } from '../permissions';
+import { BAN_MEMBERS_BIT, CHANGE_NICKNAME_BIT, KICK_MEMBERS_BIT, MANAGE_NICKNAMES_BIT, MANAGE_ROLES_BIT } from '../permissions';
 import {
   api,
   describeError,
   fetchMembers,
   guilds,
   holdsPermission,
+  mayAssignRole,
   me,
   members,
   notify,
   openDm,
   outranks,
   presence,
+  roles,
+  setMemberRole,
   setNickname,
 } from '../store';
-import type { Member } from '../types';
+import type { Member, Role } from '../types';
 import { Dialog, DialogActions } from './Dialog';
 
 const ORDER = { online: 0, idle: 1, offline: 2 } as const;
@@ -66,6 +69,7 @@ function mayRename(guildId: string, m: Member): boolean {
 function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status: string }) {
   const [open, setOpen] = useState(false);
   const [renaming, setRenaming] = useState(false);
+  const [editingRoles, setEditingRoles] = useState(false);
   const self = m.user.id === me.value?.id;
   const owner = guilds.value[guildId]?.owner_id === m.user.id;
   const act = (fn: () => Promise<unknown>) => () => {
@@ -92,6 +96,11 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
               Set nickname
             </button>
           )}
+          {holdsPermission(guildId, MANAGE_ROLES_BIT) && (
+            <button class="small" aria-expanded={editingRoles} onClick={() => setEditingRoles(!editingRoles)}>
+              Roles
+            </button>
+          )}
           {holdsPermission(guildId, KICK_MEMBERS_BIT) && outranks(guildId, m.user.id) && (
             <button class="small" onClick={act(() => api.del(`/guilds/${guildId}/members/${m.user.id}`))}>
               Kick
@@ -107,6 +116,7 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
               Ban
             </button>
           )}
+          {editingRoles && <MemberRoles guildId={guildId} m={m} />}
         </div>
       )}
       {renaming && (
@@ -166,5 +176,51 @@ function NicknameDialog({ guildId, m, onClose }: { guildId: string; m: Member; o
         <DialogActions error={error} submitLabel="Save nickname" onCancel={onClose} busy={busy} />
       </form>
     </Dialog>
+  );
+}
+
+/**
+ * Renders a checkbox per role of the guild but @everyone, checked for the
+ * roles the member holds. Roles at or above the user's highest role show
+ * but cannot be changed, and the server checks each change anyway.
+ */
+function MemberRoles({ guildId, m }: { guildId: string; m: Member }) {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const list = (roles.value[guildId] ?? []).filter((r) => r.id !== guildId);
+  const outOfReach = list.some((r) => !mayAssignRole(guildId, r));
+
+  const toggle = async (role: Role, give: boolean) => {
+    setBusy(true);
+    setError('');
+    try {
+      await setMemberRole(guildId, m.user.id, role.id, give);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <fieldset class="member-roles">
+      <legend>Roles of {name(m)}</legend>
+      {list.length === 0 && <p class="hint">This guild has no roles besides @everyone. Create them in the guild settings.</p>}
+      {list.map((r) => {
+        const held = m.role_ids.includes(r.id);
+        return (
+          <label key={r.id} class="check">
+            <input type="checkbox" checked={held} disabled={busy || !mayAssignRole(guildId, r)} onChange={() => void toggle(r, !held)} />
+            {r.name}
+          </label>
+        );
+      })}
+      {outOfReach && <p class="hint">Only roles below your highest role can be given or taken.</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </fieldset>
   );
 }
