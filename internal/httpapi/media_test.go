@@ -794,7 +794,7 @@ func TestUploadCapBeforeReading(t *testing.T) {
 		t.Fatalf("read response: %v", err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 413 || !strings.Contains(string(body), "cap of 1048576 bytes") {
+	if resp.StatusCode != 413 || !strings.Contains(string(body), "cap of 1MiB") {
 		t.Errorf("declared length over the cap: %d %s", resp.StatusCode, body)
 	}
 	metrics := string(s.DoMetrics(t, "GET", "/metrics").Body)
