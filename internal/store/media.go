@@ -147,6 +147,9 @@ func (s *Media) AttachedChannels(ctx context.Context, mediaID string) ([]string,
 // Delete implements media.Store.
 func (s *Media) Delete(ctx context.Context, id string, at time.Time) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockMedia(ctx, tx, id); err != nil {
+			return err
+		}
 		var inUse bool
 		err := s.db.queryRowTx(ctx, tx,
 			`SELECT `+attachedToLive+` FROM media md WHERE md.id = $1`, id).Scan(&inUse)
@@ -162,6 +165,25 @@ func (s *Media) Delete(ctx context.Context, id string, at time.Time) error {
 		_, err = s.remove(ctx, tx, id, at)
 		return err
 	})
+}
+
+// lockMedia locks a media row until tx ends, before a deletion checks its
+// references. A message being sent with the media attached holds a share
+// lock on the row, so the check that follows sees that message once it
+// commits. SQLite needs no lock: it runs one writer at a time.
+func (s *Media) lockMedia(ctx context.Context, tx *sql.Tx, id string) error {
+	if s.db.dialect != Postgres {
+		return nil
+	}
+	var found int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM media WHERE id = $1 FOR UPDATE`, id).Scan(&found)
+	if errors.Is(err, sql.ErrNoRows) {
+		return media.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("lock media %s: %w", id, err)
+	}
+	return nil
 }
 
 // remove deletes a media row and its attachment rows and releases its
@@ -209,6 +231,11 @@ func (s *Media) Collect(ctx context.Context, id string, cutoff, at time.Time) (b
 	var removed bool
 	var size int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockMedia(ctx, tx, id); errors.Is(err, media.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
 		var unreferenced bool
 		err := s.db.queryRowTx(ctx, tx,
 			`SELECT md.created_at < $3 AND NOT `+liveReference+` FROM media md WHERE md.id = $1`,

@@ -178,7 +178,14 @@ func (b *appendBatch) loadAttachments(ctx context.Context) (map[string]media.Med
 		return byID, nil
 	}
 
-	rows, err := b.tx.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media md WHERE md.id IN (`+placeholders(1, len(ids))+`)`, ids...)
+	// On PostgreSQL the share lock keeps the uploader or the collector
+	// from deleting the media between this check and the commit.
+	lock := ""
+	if b.s.db.dialect == Postgres {
+		lock = ` FOR KEY SHARE`
+	}
+	rows, err := b.tx.QueryContext(ctx,
+		`SELECT `+mediaColumns+` FROM media md WHERE md.id IN (`+placeholders(1, len(ids))+`)`+lock, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("look up attachments: %w", err)
 	}
