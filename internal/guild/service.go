@@ -152,7 +152,8 @@ func permissionChannel(c Channel) permission.Channel {
 }
 
 // ChannelAccess returns a channel the caller can view and their
-// permissions in it. A DM grants its participants the DM permissions.
+// permissions in it. A DM grants its participants the DM permissions,
+// less the writing ones once it is read-only.
 // ErrNotFound when the channel does not exist or is not viewable, so ids
 // cannot be probed.
 func (s *Service) ChannelAccess(ctx context.Context, userID, channelID string) (Channel, permission.Set, error) {
@@ -163,7 +164,7 @@ func (s *Service) ChannelAccess(ctx context.Context, userID, channelID string) (
 	if ch.GuildID == "" {
 		for _, id := range ch.ParticipantIDs {
 			if id == userID {
-				return ch, permission.DM(true), nil
+				return ch, dmPermissions(ch), nil
 			}
 		}
 		return Channel{}, 0, ErrNotFound
@@ -176,6 +177,17 @@ func (s *Service) ChannelAccess(ctx context.Context, userID, channelID string) (
 		return Channel{}, 0, ErrNotFound
 	}
 	return ch, perms, nil
+}
+
+// dmPermissions returns a participant's permissions in a DM. A read-only
+// DM keeps its history readable but takes no new messages, reactions or
+// files, since no other participant is left to see them.
+func dmPermissions(ch Channel) permission.Set {
+	perms := permission.DM(true)
+	if ch.ReadOnly {
+		perms &^= permission.SendMessages | permission.AddReactions | permission.AttachFiles
+	}
+	return perms
 }
 
 // require returns ErrForbidden unless perms holds need.
@@ -250,7 +262,7 @@ func (s *Service) PermissionsIn(ctx context.Context, ch Channel, userID string) 
 	if ch.GuildID == "" {
 		for _, id := range ch.ParticipantIDs {
 			if id == userID {
-				return permission.DM(true), nil
+				return dmPermissions(ch), nil
 			}
 		}
 		return 0, ErrNotFound

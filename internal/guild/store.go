@@ -45,6 +45,10 @@ type Channel struct {
 
 	// ParticipantIDs lists every participant of a DM, the caller included.
 	ParticipantIDs []string
+
+	// ReadOnly marks a DM in which at most one participant still has an
+	// account, so no one could read a new message.
+	ReadOnly bool
 }
 
 // Overwrite is a channel permission overwrite for a role or a member.

@@ -944,6 +944,35 @@ func TestAccountDeletionLeavesGuilds(t *testing.T) {
 	})
 }
 
+// A DM left with one account is read-only: its history stays, and new
+// messages, which nobody could read, are refused. A group DM stays open
+// while two participants remain.
+func TestDMWithDeletedPartnerIsReadOnly(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		users := newAccounts(t, s, "alice", "bob", "carol")
+		alice, bob, carol := users[0], users[1], users[2]
+		var dm, group channelJSON
+		call(t, s, alice, "POST", "/dms", map[string][]string{"recipient_ids": {bob.ID}}).JSON(t, &dm)
+		call(t, s, alice, "POST", "/dms", map[string][]string{"recipient_ids": {bob.ID, carol.ID}}).JSON(t, &group)
+		var sent messageJSON
+		call(t, s, alice, "POST", "/channels/"+dm.ID+"/messages", map[string]string{"content": "before"}).JSON(t, &sent)
+
+		password := map[string]string{"password": testPassword}
+		mustCall(t, s, bob, "DELETE", "/users/@me", password, http.StatusNoContent)
+
+		expectStatus(t, "send to a deleted partner", call(t, s, alice, "POST", "/channels/"+dm.ID+"/messages",
+			map[string]string{"content": "are you there?"}), http.StatusForbidden, "forbidden")
+		expectStatus(t, "react in a read-only DM", call(t, s, alice, "PUT",
+			"/channels/"+dm.ID+"/messages/"+sent.ID+"/reactions/%F0%9F%91%8D/@me", nil), http.StatusForbidden, "forbidden")
+		mustCall(t, s, alice, "GET", "/channels/"+dm.ID+"/messages", nil, http.StatusOK)
+		mustCall(t, s, alice, "POST", "/channels/"+group.ID+"/messages", map[string]string{"content": "still here"}, http.StatusCreated)
+
+		mustCall(t, s, carol, "DELETE", "/users/@me", password, http.StatusNoContent)
+		expectStatus(t, "send to a group DM with no one left", call(t, s, alice, "POST", "/channels/"+group.ID+"/messages",
+			map[string]string{"content": "anyone?"}), http.StatusForbidden, "forbidden")
+	})
+}
+
 func TestDMOpenRulesAndVisibility(t *testing.T) {
 	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
 		users := newAccounts(t, s, "alice", "bob", "carol", "dave", "eve")

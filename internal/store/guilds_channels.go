@@ -46,7 +46,7 @@ func readChannel(ctx context.Context, q querier, id string) (guild.Channel, erro
 	}
 
 	if isDM(c.Kind) {
-		c.ParticipantIDs, err = readParticipants(ctx, q, id)
+		err = readParticipants(ctx, q, &c)
 		return c, err
 	}
 	c.Overwrites, err = readOverwrites(ctx, q, id)

@@ -16,17 +16,32 @@ import (
 // first, so the caller rolls back and returns that one.
 var errDMPairTaken = errors.New("dm pair already has a channel")
 
-func readParticipants(ctx context.Context, q querier, channelID string) ([]string, error) {
+// readParticipants fills in the participants of DM c, sorted, and marks c
+// read-only when at most one of them still has an account.
+func readParticipants(ctx context.Context, q querier, c *guild.Channel) error {
 	rows, err := q.QueryContext(ctx,
-		`SELECT user_id FROM dm_participants WHERE channel_id = $1 ORDER BY user_id`, channelID)
+		`SELECT p.user_id, u.deleted_at IS NULL FROM dm_participants p JOIN users u ON u.id = p.user_id
+		 WHERE p.channel_id = $1 ORDER BY p.user_id`, c.ID)
 	if err != nil {
-		return nil, fmt.Errorf("read participants of channel %s: %w", channelID, err)
+		return fmt.Errorf("read participants of channel %s: %w", c.ID, err)
 	}
-	ids, err := collectStrings(rows)
-	if err != nil {
-		return nil, fmt.Errorf("read participants of channel %s: %w", channelID, err)
+	defer rows.Close()
+
+	c.ParticipantIDs = nil
+	live := 0
+	for rows.Next() {
+		var id string
+		var active bool
+		if err := rows.Scan(&id, &active); err != nil {
+			return fmt.Errorf("read participants of channel %s: %w", c.ID, err)
+		}
+		c.ParticipantIDs = append(c.ParticipantIDs, id)
+		if active {
+			live++
+		}
 	}
-	return ids, nil
+	c.ReadOnly = live <= 1
+	return rows.Err()
 }
 
 // DMs implements guild.Store. Channels are ordered by id, each with its
