@@ -186,19 +186,20 @@ function NicknameDialog({ guildId, m, onClose }: { guildId: string; m: Member; o
  */
 function MemberRoles({ guildId, m }: { guildId: string; m: Member }) {
   const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  // The role being changed and its new state, shown while the request runs.
+  const [change, setChange] = useState<{ roleId: string; give: boolean } | null>(null);
   const list = (roles.value[guildId] ?? []).filter((r) => r.id !== guildId);
   const outOfReach = list.some((r) => !mayAssignRole(guildId, r));
 
   const toggle = async (role: Role, give: boolean) => {
-    setBusy(true);
+    setChange({ roleId: role.id, give });
     setError('');
     try {
       await setMemberRole(guildId, m.user.id, role.id, give);
     } catch (err) {
       setError(describeError(err));
     } finally {
-      setBusy(false);
+      setChange(null);
     }
   };
 
@@ -207,10 +208,10 @@ function MemberRoles({ guildId, m }: { guildId: string; m: Member }) {
       <legend>Roles of {name(m)}</legend>
       {list.length === 0 && <p class="hint">This guild has no roles besides @everyone. Create them in the guild settings.</p>}
       {list.map((r) => {
-        const held = m.role_ids.includes(r.id);
+        const held = change?.roleId === r.id ? change.give : m.role_ids.includes(r.id);
         return (
           <label key={r.id} class="check">
-            <input type="checkbox" checked={held} disabled={busy || !mayAssignRole(guildId, r)} onChange={() => void toggle(r, !held)} />
+            <input type="checkbox" checked={held} disabled={!!change || !mayAssignRole(guildId, r)} onChange={() => void toggle(r, !held)} />
             {r.name}
           </label>
         );
