@@ -295,6 +295,30 @@ test('two users chat through the web client', async (t) => {
     assert.equal(readFileSync(saved, 'utf8'), 'plain notes\n');
     await shot(bob.page, '04-thumbnail');
 
+    // Enter on the thumbnail opens the full image in a dialog, with a
+    // Download button. Escape closes it and the focus goes back.
+    const viewButton = onBob.getByRole('button', { name: 'View holiday.jpg full size' });
+    await viewButton.focus();
+    await bob.page.keyboard.press('Enter');
+    const viewer = bob.page.getByRole('dialog', { name: 'holiday.jpg' });
+    const full = viewer.getByRole('img', { name: 'holiday.jpg' });
+    await full.waitFor(WAIT);
+    assert.match(await full.getAttribute('src'), /^blob:/);
+    await bob.page.waitForFunction((img) => img.complete && img.naturalWidth === 320, await full.elementHandle(), WAIT);
+    await shot(bob.page, '04-full-image');
+    const [photoDownload] = await Promise.all([bob.page.waitForEvent('download', WAIT), viewer.getByRole('button', { name: 'Download' }).click()]);
+    assert.equal(photoDownload.suggestedFilename(), 'holiday.jpg');
+    await bob.page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await viewButton.evaluate((el) => el === document.activeElement), true, 'the focus did not go back to the thumbnail');
+
+    // The file name of an image opens the same view, and Close ends it.
+    await onBob.getByRole('link', { name: 'holiday.jpg' }).click();
+    await full.waitFor(WAIT);
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await viewer.waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await onBob.getByRole('link', { name: 'holiday.jpg' }).evaluate((el) => el === document.activeElement), true);
+
     // The stored original has no Exif segment left.
     const href = await onBob.getByRole('link', { name: 'holiday.jpg' }).getAttribute('href');
     const stored = JSON.parse(await alice.page.evaluate(() => localStorage.getItem('openguild.tokens')));

@@ -61,9 +61,41 @@ export function useBlobUrl(path: string | null): { url?: string; error?: string 
   return state;
 }
 
-/** Downloads a media file under its own name through a short-lived blob: URL. */
-export async function downloadMedia(id: string, filename: string): Promise<void> {
-  const blob = await api.blob(`/media/${id}`);
+/** The image types the server serves inline, which the client shows at full size. */
+const VIEWABLE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** Reports whether a media type is an image that the full-size view can show. */
+export function isViewableImage(contentType: string): boolean {
+  return VIEWABLE_IMAGES.has(contentType.split(';')[0].trim().toLowerCase());
+}
+
+/**
+ * Fetches a whole media file while the component shows it: the blob and
+ * a blob: URL for it, revoked on unmount, or an error text.
+ */
+export function useMediaFile(id: string): { blob?: Blob; url?: string; error?: string } {
+  const [state, setState] = useState<{ blob?: Blob; url?: string; error?: string }>({});
+  useEffect(() => {
+    let live = true;
+    let url = '';
+    api.blob(`/media/${id}`).then(
+      (blob) => {
+        if (!live) return;
+        url = URL.createObjectURL(blob);
+        setState({ blob, url });
+      },
+      () => live && setState({ error: 'The file could not be loaded.' }),
+    );
+    return () => {
+      live = false;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [id]);
+  return state;
+}
+
+/** Saves a blob under a file name through a short-lived blob: URL. */
+export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -72,4 +104,9 @@ export async function downloadMedia(id: string, filename: string): Promise<void>
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Downloads a media file under its own name. */
+export async function downloadMedia(id: string, filename: string): Promise<void> {
+  saveBlob(await api.blob(`/media/${id}`), filename);
 }

@@ -1,18 +1,27 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
-/** Renders a modal dialog on the native <dialog> element; Escape closes it. */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+/**
+ * Renders a modal dialog on the native <dialog> element; Escape closes it.
+ * On close the focus goes back to the element that had it when the
+ * dialog opened, if that element is still in the document.
+ */
+export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren; class?: string }) {
+  const { title, onClose, children } = props;
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      d?.close();
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog
       ref={ref}
-      class="dialog"
+      class={props.class ? `dialog ${props.class}` : 'dialog'}
       aria-label={title}
       onCancel={(e) => {
         e.preventDefault();

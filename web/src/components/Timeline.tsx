@@ -1,6 +1,6 @@
 import { signal } from '@preact/signals';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { downloadMedia, useBlobUrl } from '../media';
+import { downloadMedia, isViewableImage, useBlobUrl } from '../media';
 import {
   deleteMessage,
   describeError,
@@ -19,6 +19,7 @@ import {
 import { MANAGE_MESSAGES_BIT } from '../permissions';
 import { contentProblem, thumbnailSize, THUMBNAIL_BOX, type PendingSend } from '../timeline';
 import type { Channel, Media, Message } from '../types';
+import { ImageView } from './ImageView';
 import { MessageText } from './MessageText';
 
 /** The message being edited, shared with the composer's Up key. */
@@ -378,32 +379,51 @@ function formatSize(bytes: number): string {
 
 function Attachment({ media }: { media: Media }) {
   const isImage = media.content_type.startsWith('image/');
+  const viewable = isViewableImage(media.content_type);
+  const [viewing, setViewing] = useState(false);
   const thumb = useBlobUrl(isImage ? `/media/${media.id}/thumbnail?width=${THUMBNAIL_BOX}&height=${THUMBNAIL_BOX}` : null);
   // The space of the thumbnail is kept from the start, so the timeline
   // does not grow when it arrives.
   const size = isImage ? thumbnailSize(media.width, media.height) : null;
-  const download = (ev: Event) => {
+  // An image the browser can show opens in the full-size view; any other
+  // file is downloaded.
+  const onLink = (ev: Event) => {
     ev.preventDefault();
-    downloadMedia(media.id, media.filename).catch((err) => notify(describeError(err)));
+    if (viewable) setViewing(true);
+    else downloadMedia(media.id, media.filename).catch((err) => notify(describeError(err)));
   };
+  const preview = isImage && <Thumbnail media={media} url={thumb.url} error={thumb.error} size={size} />;
   return (
     <figure class="attachment">
-      {isImage && thumb.url && (
-        <img src={thumb.url} alt={media.filename} class={`thumbnail ${size ? 'sized' : ''}`} width={size?.width} height={size?.height} />
+      {viewable ? (
+        <button class="thumbnail-button" aria-label={`View ${media.filename} full size`} onClick={() => setViewing(true)}>
+          {preview}
+        </button>
+      ) : (
+        preview
       )}
-      {isImage && !thumb.url && size && (
-        <div class="thumbnail placeholder sized">
-          <svg width={size.width} height={size.height} viewBox={`0 0 ${size.width} ${size.height}`} aria-hidden="true" />
-          <span>{thumb.error ?? 'Loading preview…'}</span>
-        </div>
-      )}
-      {isImage && !thumb.url && !size && <div class="thumbnail placeholder">{thumb.error ?? 'Loading preview…'}</div>}
       <figcaption>
-        <a href={`/api/v1/media/${media.id}`} onClick={download} download={media.filename}>
+        <a href={`/api/v1/media/${media.id}`} onClick={onLink} download={media.filename}>
           {media.filename}
         </a>{' '}
         <span class="hint">{formatSize(media.size)}</span>
       </figcaption>
+      {viewing && <ImageView media={media} onClose={() => setViewing(false)} />}
     </figure>
+  );
+}
+
+/** Renders a thumbnail, or a placeholder of its size while it loads or when it failed. */
+function Thumbnail(props: { media: Media; url?: string; error?: string; size: { width: number; height: number } | null }) {
+  const { media, url, error, size } = props;
+  if (url) {
+    return <img src={url} alt={media.filename} class={`thumbnail ${size ? 'sized' : ''}`} width={size?.width} height={size?.height} />;
+  }
+  if (!size) return <div class="thumbnail placeholder">{error ?? 'Loading preview…'}</div>;
+  return (
+    <div class="thumbnail placeholder sized">
+      <svg width={size.width} height={size.height} viewBox={`0 0 ${size.width} ${size.height}`} aria-hidden="true" />
+      <span>{error ?? 'Loading preview…'}</span>
+    </div>
   );
 }
