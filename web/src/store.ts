@@ -1091,6 +1091,9 @@ async function deliver(channelId: string, send: PendingSend): Promise<'sent' | '
       updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'waiting', error, retryAt }));
       return 'rate_limited';
     }
+    // As on opening, a 404 means the channel was deleted or hidden from
+    // the user by an overwrite.
+    if (isNotFound(err)) dropHiddenChannel(channelId);
     const network = err instanceof ApiError && err.code === 'network';
     const error = network ? 'The server cannot be reached. It goes out by itself when the connection is back.' : describeError(err);
     updateTimeline(channelId, (tl) => updatePending(tl, send.nonce, { status: 'failed', error, network }));

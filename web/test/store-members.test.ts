@@ -10,12 +10,14 @@ import {
   me,
   memberRank,
   members,
+  notices,
   onDispatch,
   onReady,
   openChannel,
   outranks,
   roles,
   saveOverwrite,
+  sendMessage,
   session,
   setMemberRole,
   setNickname,
@@ -317,6 +319,15 @@ describe('a channel the server hides', () => {
     await settle();
     expect(channels.value.c2).toBeUndefined();
     expect(channels.value.c1).toBeDefined();
+  });
+
+  it('is dropped with a notice when a send gets 404', async () => {
+    handler = () => json({ error: 'not_found', message: 'The requested resource does not exist.' }, 404);
+    sendMessage('c2', 'into the void', null);
+    await settle();
+    await settle();
+    expect(channels.value.c2).toBeUndefined();
+    expect(notices.value.map((n) => n.text)).toContain('That channel was deleted or you can no longer see it.');
   });
 
   it('stays on other errors', async () => {
