@@ -1002,6 +1002,7 @@ test('two users chat through the web client', async (t) => {
     await alice.page.getByRole('cell', { name: /Chrome on Linux$/ }).first().waitFor(WAIT);
     await alice.page.getByRole('button', { name: 'Log out other sessions' }).click();
     await second.page.getByRole('heading', { name: 'Welcome back' }).waitFor(WAIT);
+    await second.page.getByRole('status').filter({ hasText: 'Your session ended. Log in again.' }).waitFor(WAIT);
     assert.equal(await second.page.evaluate(() => localStorage.getItem('openguild.tokens')), null);
     assert.deepEqual(second.record.errors, [], 'console errors on the second session');
     await second.context.close();
@@ -1028,6 +1029,7 @@ test('two users chat through the web client', async (t) => {
     await alice.page.getByRole('button', { name: 'User settings' }).click();
     await alice.page.getByRole('button', { name: 'Log out', exact: true }).click();
     await alice.page.getByRole('heading', { name: 'Welcome back' }).waitFor(WAIT);
+    assert.equal(await alice.page.getByText('Your session ended.').count(), 0, 'a logout here was reported as a session ended elsewhere');
   });
 
   await t.test('no console errors', () => {

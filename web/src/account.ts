@@ -2,7 +2,7 @@
 // requests, and the messages for the errors those routes return.
 
 import { ApiError } from './api';
-import { api, describeError, endLocalSession, guilds, me } from './store';
+import { ACCOUNT_DELETED, api, describeError, endLocalSession, guilds, me } from './store';
 import type { Guild } from './types';
 
 /** The server's password limits, in bytes of UTF-8. */
@@ -53,7 +53,7 @@ export function passwordChangeError(err: unknown): string {
  */
 export async function deleteAccount(password: string): Promise<void> {
   await api.del('/users/@me', { password });
-  endLocalSession();
+  endLocalSession(ACCOUNT_DELETED);
 }
 
 /** Returns the message for a failed account deletion, naming the guilds the user owns. */

@@ -84,6 +84,8 @@ export const typing = signal<Record<string, Record<string, number>>>({});
 export const notices = signal<{ id: number; text: string; kind: 'error' | 'info' }[]>([]);
 export const uploads = signal<Record<string, Upload[]>>({});
 export const pendingInvite = signal<string | null>(sessionStorage.getItem('openguild.invite'));
+/** The sentence the login page shows about how the last session ended, until the next login. */
+export const sessionEndNotice = signal<string | null>(null);
 
 export interface Upload {
   id: number;
@@ -96,6 +98,10 @@ export interface Upload {
 
 const tracker = new SeqTracker();
 let hadReady = false;
+// Set when this tab ends the session itself, by logout or account
+// deletion. Any other end, such as a password change or "log out other
+// sessions" on another device, gets the generic notice on the login page.
+let endingHere = false;
 
 export const dmChannels = computed(() =>
   Object.values(channels.value)
@@ -142,6 +148,7 @@ export async function login(username: string, password: string): Promise<void> {
   });
   session.set(t);
   me.value = t.user;
+  sessionEndNotice.value = null;
   startGateway();
 }
 
@@ -161,6 +168,7 @@ export async function logout(): Promise<void> {
   } catch {
     // The session ends locally either way.
   }
+  endingHere = true;
   session.clear();
 }
 
@@ -172,6 +180,8 @@ export async function updateDisplayName(name: string): Promise<User> {
 }
 
 function onSessionEnded(): void {
+  if (!endingHere) sessionEndNotice.value = 'Your session ended. Log in again.';
+  endingHere = false;
   gateway?.stop();
   gateway = null;
   hadReady = false;
@@ -429,6 +439,8 @@ function isUserUpdate(f: Dispatch | UserUpdateDispatch): f is UserUpdateDispatch
   return f.t === 'user_update';
 }
 
+export const ACCOUNT_DELETED = 'Your account has been deleted.';
+
 /**
  * Applies a changed User. A deleted own account has no session left on
  * the server, so the local one ends too.
@@ -436,7 +448,26 @@ function isUserUpdate(f: Dispatch | UserUpdateDispatch): f is UserUpdateDispatch
 function onUserUpdate(u: User): void {
   if (!u?.id) return;
   putUser(u);
-  if (u.deleted && u.id === me.value?.id) endLocalSession();
+  if (!u.deleted) return;
+  if (u.id === me.value?.id) {
+    endLocalSession(ACCOUNT_DELETED);
+    return;
+  }
+  // A user who shares only a DM with this one gets no offline presence
+  // frame here, so the deletion sets it.
+  presence.value = { ...presence.value, [u.id]: 'offline' };
+}
+
+/** Reports whether a DM has other participants and all of their accounts are deleted. */
+export function dmPartnersDeleted(c: Channel): boolean {
+  const others = dmPartners(c);
+  return others.length > 0 && others.every((id) => users.value[id]?.deleted);
+}
+
+/** Returns the participants of a DM other than the user. ready lists the user among them, putChannel does not. */
+export function dmPartners(c: Channel): string[] {
+  if (c.guild_id !== null) return [];
+  return (c.recipient_ids ?? []).filter((id) => id !== me.value?.id);
 }
 
 /**
@@ -459,9 +490,15 @@ export function putUser(u: User): void {
   });
 }
 
-/** Clears the local session after the server has ended it, as on account deletion. */
-export function endLocalSession(): void {
-  if (session.tokens) session.clear();
+/**
+ * Clears the local session after the server has ended it, as on account
+ * deletion, and shows notice on the login page.
+ */
+export function endLocalSession(notice: string): void {
+  if (!session.tokens) return;
+  endingHere = true;
+  sessionEndNotice.value = notice;
+  session.clear();
 }
 
 function bumpLastSeq(channelId: string, seq: number): void {

@@ -4,8 +4,10 @@ import {
   channels,
   deleteOverwrite,
   displayName,
+  dmPartnersDeleted,
   findMembers,
   guilds,
+  logout,
   mayAssignRole,
   me,
   memberRank,
@@ -15,9 +17,11 @@ import {
   onReady,
   openChannel,
   outranks,
+  presence,
   roles,
   saveOverwrite,
   sendMessage,
+  sessionEndNotice,
   session,
   setMemberRole,
   setNickname,
@@ -131,6 +135,21 @@ describe('user_update', () => {
     expect(me.value?.id).toBe(ALICE.id);
   });
 
+  it('shows a deleted account offline', () => {
+    presence.value = { ...presence.value, [BOB.id]: 'online' };
+    onDispatch(userUpdate({ ...BOB, deleted: true }));
+    expect(presence.value[BOB.id]).toBe('offline');
+  });
+
+  it('marks a DM whose partners are all deleted', () => {
+    const dm = channels.value.d1;
+    expect(dmPartnersDeleted(dm)).toBe(false);
+    onDispatch(userUpdate({ ...BOB, deleted: true }));
+    expect(dmPartnersDeleted(dm)).toBe(true);
+    expect(dmPartnersDeleted(channel('d2', null, 1, [BOB.id, CAROL.id]))).toBe(false);
+    expect(dmPartnersDeleted(channels.value.c1)).toBe(false);
+  });
+
   it('ends the local session for the own deleted account', () => {
     const expires = new Date(Date.now() + 3_600_000).toISOString();
     session.set({
@@ -147,6 +166,34 @@ describe('user_update', () => {
     expect(me.value).toBeNull();
     expect(members.value).toEqual({});
     expect(localStorage.getItem('openguild.tokens')).toBeNull();
+  });
+});
+
+describe('session end notice', () => {
+  const signIn = () => {
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    session.set({ access_token: 'token', access_expires_at: expires, refresh_token: '', refresh_expires_at: expires, session_id: 's', user: ALICE });
+  };
+
+  it('tells why a session ended elsewhere', () => {
+    signIn();
+    // As the gateway does on close 4011, and a refresh on 401.
+    session.clear();
+    expect(sessionEndNotice.value).toBe('Your session ended. Log in again.');
+  });
+
+  it('stays quiet after a logout here', async () => {
+    signIn();
+    sessionEndNotice.value = null;
+    await logout();
+    expect(tokens.value).toBeNull();
+    expect(sessionEndNotice.value).toBeNull();
+  });
+
+  it('names a deleted account', () => {
+    signIn();
+    onDispatch(userUpdate({ ...ALICE, deleted: true }));
+    expect(sessionEndNotice.value).toBe('Your account has been deleted.');
   });
 });
 

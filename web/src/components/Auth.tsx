@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api';
 import { navigate, route } from '../router';
-import { describeError, login, pendingInvite, register } from '../store';
+import { describeError, login, pendingInvite, register, sessionEndNotice } from '../store';
 
 export function AuthScreen() {
   const mode = route.value.name === 'register' ? 'register' : 'login';
@@ -34,6 +34,11 @@ export function AuthScreen() {
     <main class="auth">
       <form class="auth-card" onSubmit={submit} aria-labelledby="auth-title">
         <h1 id="auth-title">{mode === 'register' ? 'Create an account' : 'Welcome back'}</h1>
+        {sessionEndNotice.value && (
+          <p class="hint" role="status">
+            {sessionEndNotice.value}
+          </p>
+        )}
         {pendingInvite.value && <p class="hint">Log in or register to accept your invite.</p>}
         <label>
           User name

@@ -5,6 +5,8 @@ import {
   channelPermissions,
   clearUploads,
   displayName,
+  dmPartners,
+  dmPartnersDeleted,
   me,
   members,
   notifyTyping,
@@ -162,6 +164,17 @@ export function Composer({ channel }: { channel: Channel }) {
       files.forEach((f) => void addUpload(channel.id, f));
     }
   };
+
+  if (dmPartnersDeleted(channel)) {
+    return (
+      <div class="composer blocked">
+        <p class="hint" role="note">
+          {dmPartners(channel).length === 1 ? 'The other account' : 'Every other account'} in this conversation was deleted, so no more
+          messages can be sent here.
+        </p>
+      </div>
+    );
+  }
 
   if (blocked) {
     return (

@@ -247,7 +247,6 @@ function AccountDeletionDialog({ onClose }: { onClose: () => void }) {
     setError('');
     try {
       await deleteAccount(password);
-      notify('Your account has been deleted.', 'info');
     } catch (err) {
       setError(await deletionError(err));
       setBusy(false);
