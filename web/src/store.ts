@@ -492,12 +492,14 @@ export function putUser(u: User): void {
 
 /**
  * Clears the local session after the server has ended it, as on account
- * deletion, and shows notice on the login page.
+ * deletion, and shows notice on the login page. The gateway may have
+ * ended the session a moment earlier with the generic notice, which
+ * notice then replaces.
  */
 export function endLocalSession(notice: string): void {
+  sessionEndNotice.value = notice;
   if (!session.tokens) return;
   endingHere = true;
-  sessionEndNotice.value = notice;
   session.clear();
 }
 

@@ -5,6 +5,7 @@ import {
   deleteOverwrite,
   displayName,
   dmPartnersDeleted,
+  endLocalSession,
   findMembers,
   guilds,
   logout,
@@ -188,6 +189,13 @@ describe('session end notice', () => {
     await logout();
     expect(tokens.value).toBeNull();
     expect(sessionEndNotice.value).toBeNull();
+  });
+
+  it('names a deleted account after the gateway ended the session', () => {
+    signIn();
+    session.clear();
+    endLocalSession('Your account has been deleted.');
+    expect(sessionEndNotice.value).toBe('Your account has been deleted.');
   });
 
   it('names a deleted account', () => {
