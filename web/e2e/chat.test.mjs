@@ -834,6 +834,7 @@ test('two users chat through the web client', async (t) => {
 
     await change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
     await form.getByRole('status').filter({ hasText: 'Password changed.' }).waitFor(WAIT);
+    assert.equal(await form.getByRole('alert').count(), 0, 'the error of an earlier try stayed');
     assert.equal(await form.getByLabel('Current password').inputValue(), '');
     await shot(bob.page, '17-password-changed');
     await bob.page.goBack();
@@ -974,6 +975,21 @@ test('two users chat through the web client', async (t) => {
     await shot(bob.page, '07-light');
     await bob.page.getByRole('button', { name: 'Switch to the dark theme' }).click();
     assert.equal(await bob.page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+
+    // At phone width the invites table fits: neither the page nor the
+    // settings pane scrolls sideways.
+    await alice.page.getByRole('button', { name: 'Guild settings' }).click();
+    await alice.page.getByRole('tab', { name: 'Invites' }).click();
+    await alice.page.locator('table.invites code').first().waitFor(WAIT);
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await alice.page.evaluate(() => {
+      const pane = document.querySelector('.settings');
+      return { page: document.documentElement.scrollWidth - window.innerWidth, pane: pane.scrollWidth - pane.clientWidth };
+    });
+    assert.deepEqual(overflow, { page: 0, pane: 0 }, 'content wider than the screen at 390 px');
+    await shot(alice.page, '09-phone-invites');
+    await alice.page.setViewportSize({ width: 1280, height: 800 });
+    await alice.page.goBack();
 
     await bob.page.setViewportSize({ width: 390, height: 844 });
     await bob.page.getByRole('button', { name: 'Open navigation' }).waitFor(WAIT);

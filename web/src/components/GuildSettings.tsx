@@ -356,38 +356,42 @@ function Invites({ guildId }: { guildId: string }) {
     }
   };
   if (error) return <p class="error">{error}</p>;
+  // On a narrow screen the links wrap, and whatever still does not fit
+  // scrolls inside the container, not the whole page.
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Link</th>
-          <th scope="col">Uses</th>
-          <th scope="col">Expires</th>
-          <th scope="col">
-            <span class="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {(list ?? []).map((i) => (
-          <tr key={i.code}>
-            <td>
-              <code>{`${location.origin}${paths.invite(i.code)}`}</code>
-            </td>
-            <td>
-              {i.uses}
-              {i.max_uses ? ` / ${i.max_uses}` : ''}
-            </td>
-            <td>{i.expires_at ? new Date(i.expires_at).toLocaleString() : 'never'}</td>
-            <td>
-              <button class="small danger" onClick={() => void remove(i.code)}>
-                Delete
-              </button>
-            </td>
+    <div class="table-scroll">
+      <table class="invites">
+        <thead>
+          <tr>
+            <th scope="col">Link</th>
+            <th scope="col">Uses</th>
+            <th scope="col">Expires</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {(list ?? []).map((i) => (
+            <tr key={i.code}>
+              <td>
+                <code>{`${location.origin}${paths.invite(i.code)}`}</code>
+              </td>
+              <td>
+                {i.uses}
+                {i.max_uses ? ` / ${i.max_uses}` : ''}
+              </td>
+              <td>{i.expires_at ? new Date(i.expires_at).toLocaleString() : 'never'}</td>
+              <td>
+                <button class="small danger" onClick={() => void remove(i.code)}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
