@@ -697,7 +697,7 @@ test('two users chat through the web client', async (t) => {
     assert.equal(await onBob.getByRole('button', { name: 'Delete' }).count(), 0);
 
     // Moderators grants MANAGE_MESSAGES, so Bob gets Delete on Alice's
-    // message live once he holds it, and loses it with the role.
+    // message live once he has the role, and loses it with the role.
     await aliceMembers.getByRole('button', { name: /^Bob, / }).click();
     await alice.page.getByRole('group', { name: 'Actions for Bob' }).getByRole('button', { name: 'Roles' }).click();
     const bobRoles = alice.page.getByRole('group', { name: 'Roles of Bob' });

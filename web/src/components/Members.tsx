@@ -208,10 +208,10 @@ function MemberRoles({ guildId, m }: { guildId: string; m: Member }) {
       <legend>Roles of {name(m)}</legend>
       {list.length === 0 && <p class="hint">This guild has no roles besides @everyone. Create them in the guild settings.</p>}
       {list.map((r) => {
-        const held = change?.roleId === r.id ? change.give : m.role_ids.includes(r.id);
+        const checked = change?.roleId === r.id ? change.give : m.role_ids.includes(r.id);
         return (
           <label key={r.id} class="check">
-            <input type="checkbox" checked={held} disabled={!!change || !mayAssignRole(guildId, r)} onChange={() => void toggle(r, !held)} />
+            <input type="checkbox" checked={checked} disabled={!!change || !mayAssignRole(guildId, r)} onChange={() => void toggle(r, !checked)} />
             {r.name}
           </label>
         );
