@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -535,6 +536,38 @@ func TestMessageRateLimits(t *testing.T) {
 
 	s.Clock.Advance(2 * time.Minute)
 	c.mustSend(t, c.member, "after the penalty")
+}
+
+// Copies of one send that arrive together, as from a client retrying a
+// request still in flight, make one message and count once against the
+// limits, even for a user one message short of them.
+func TestNonceCopiesCountOnce(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		c := newChat(t, s)
+		c.mustSend(t, c.member, "first")
+
+		const copies = 8
+		statuses := make([]int, copies)
+		var wg sync.WaitGroup
+		for i := range copies {
+			wg.Go(func() {
+				statuses[i] = c.send(t, c.member, map[string]string{"content": "second", "nonce": "copy"}).StatusCode
+			})
+		}
+		wg.Wait()
+
+		slices.Sort(statuses)
+		want := append([]int{http.StatusOK, http.StatusOK, http.StatusOK, http.StatusOK, http.StatusOK,
+			http.StatusOK, http.StatusOK}, http.StatusCreated)
+		if !slices.Equal(statuses, want) {
+			t.Errorf("statuses %v, want one 201 and seven 200", statuses)
+		}
+		if rejected := rejections(t, s, "message_rate_limit"); rejected != 0 {
+			t.Errorf("%d sends rejected by the rate limit, want none", rejected)
+		}
+	}, servertest.WithConfig(func(c *config.Config) {
+		c.Limits.MessagePerUser = config.Rate{Requests: 2, Window: 10 * time.Second}
+	}))
 }
 
 func retryAfter(t *testing.T, resp *servertest.Response) int {

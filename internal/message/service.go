@@ -50,6 +50,7 @@ type Service struct {
 	opts     Options
 	writer   *writer
 	slowmode *slowmode
+	inflight inflight
 
 	mu      sync.Mutex // guards started
 	started bool
@@ -162,6 +163,11 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 		return Message{}, false, err
 	}
 	if req.Nonce != "" {
+		leave, err := s.inflight.enter(ctx, nonceKey{userID, ch.ID, req.Nonce})
+		if err != nil {
+			return Message{}, false, err
+		}
+		defer leave()
 		m, found, err := s.store.ByNonce(ctx, userID, ch.ID, req.Nonce, s.now().Add(-s.opts.NonceWindow))
 		if err != nil || found {
 			return m, false, err
