@@ -275,7 +275,7 @@ func (s *Service) checkOverwriteRank(ctx context.Context, guildID string, kind p
 		if targetID == guildID || permission.CanManageRole(a.Guild, a.Member, a.Guild.Roles[targetID]) {
 			return nil
 		}
-		return ErrForbidden
+		return ErrOutranked
 	}
 	if targetID == userID {
 		return nil
@@ -285,7 +285,7 @@ func (s *Service) checkOverwriteRank(ctx context.Context, guildID string, kind p
 		return err
 	}
 	if !permission.CanActOn(a.Guild, a.Member, target.Member) {
-		return ErrForbidden
+		return ErrOutranked
 	}
 	return nil
 }

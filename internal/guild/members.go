@@ -64,7 +64,7 @@ func (s *Service) requireOver(ctx context.Context, a Access, perms, need permiss
 		return err
 	}
 	if !permission.CanActOn(a.Guild, a.Member, target.Member) {
-		return ErrForbidden
+		return ErrOutranked
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ func (s *Service) checkBanTarget(ctx context.Context, a Access, guildID, targetI
 		return err
 	}
 	if !permission.CanActOn(a.Guild, a.Member, target.Member) {
-		return ErrForbidden
+		return ErrOutranked
 	}
 	return nil
 }

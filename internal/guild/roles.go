@@ -43,8 +43,11 @@ func (s *Service) CreateRole(ctx context.Context, userID, guildID string, req Ro
 		req.Position = 1
 	}
 	candidate := permission.Role{Position: req.Position, Permissions: req.Permissions}
-	if !permission.CanManageRole(a.Guild, a.Member, candidate) || !permission.CanGrant(a.Guild, a.Member, req.Permissions) {
-		return Role{}, ErrForbidden
+	if !permission.CanManageRole(a.Guild, a.Member, candidate) {
+		return Role{}, ErrOutranked
+	}
+	if !permission.CanGrant(a.Guild, a.Member, req.Permissions) {
+		return Role{}, ErrGrantForbidden
 	}
 
 	r := Role{ID: newID(), GuildID: guildID, Name: name, Permissions: req.Permissions, Position: req.Position, CreatedAt: s.now()}
@@ -77,7 +80,7 @@ func (s *Service) UpdateRole(ctx context.Context, userID, guildID, roleID string
 		req.Name = &name
 	}
 	if req.Permissions != nil && !permission.CanGrant(a.Guild, a.Member, *req.Permissions) {
-		return Role{}, ErrForbidden
+		return Role{}, ErrGrantForbidden
 	}
 	if req.Position != nil {
 		if *req.Position < 1 {
@@ -86,7 +89,7 @@ func (s *Service) UpdateRole(ctx context.Context, userID, guildID, roleID string
 		moved := role
 		moved.Position = *req.Position
 		if !permission.CanManageRole(a.Guild, a.Member, moved) {
-			return Role{}, ErrForbidden
+			return Role{}, ErrOutranked
 		}
 	}
 
@@ -157,7 +160,7 @@ func (s *Service) manageableRole(ctx context.Context, userID, guildID, roleID st
 		return Access{}, permission.Role{}, ErrNotFound
 	}
 	if !permission.CanManageRole(a.Guild, a.Member, role) {
-		return Access{}, permission.Role{}, ErrForbidden
+		return Access{}, permission.Role{}, ErrOutranked
 	}
 	return a, role, nil
 }

@@ -845,7 +845,11 @@ func TestRoleHierarchyAndGrants(t *testing.T) {
 			expectStatus(t, "edit own role", call(t, s, moderator, "PATCH", roles+"/"+mod.ID, rename), http.StatusForbidden, "forbidden")
 			expectStatus(t, "edit a higher role", call(t, s, moderator, "PATCH", roles+"/"+high.ID, rename), http.StatusForbidden, "forbidden")
 			expectStatus(t, "delete own role", call(t, s, moderator, "DELETE", roles+"/"+mod.ID, nil), http.StatusForbidden, "forbidden")
-			expectStatus(t, "give own role to a member", call(t, s, moderator, "PUT", members+lower.ID+"/roles/"+mod.ID, nil), http.StatusForbidden, "forbidden")
+			giveOwn := call(t, s, moderator, "PUT", members+lower.ID+"/roles/"+mod.ID, nil)
+			expectStatus(t, "give own role to a member", giveOwn, http.StatusForbidden, "forbidden")
+			if !strings.Contains(string(giveOwn.Body), "must rank above") {
+				t.Errorf("give own role: message %s does not name the role hierarchy", giveOwn.Body)
+			}
 			expectStatus(t, "take a higher role from its member", call(t, s, moderator, "DELETE", members+higher.ID+"/roles/"+high.ID, nil), http.StatusForbidden, "forbidden")
 			// The roles created in "grants" moved mod up, so read where it is.
 			own := positionOf(t, s, owner, g.ID, mod.ID)
@@ -960,8 +964,11 @@ func TestDMWithDeletedPartnerIsReadOnly(t *testing.T) {
 		password := map[string]string{"password": testPassword}
 		mustCall(t, s, bob, "DELETE", "/users/@me", password, http.StatusNoContent)
 
-		expectStatus(t, "send to a deleted partner", call(t, s, alice, "POST", "/channels/"+dm.ID+"/messages",
-			map[string]string{"content": "are you there?"}), http.StatusForbidden, "forbidden")
+		toDeleted := call(t, s, alice, "POST", "/channels/"+dm.ID+"/messages", map[string]string{"content": "are you there?"})
+		expectStatus(t, "send to a deleted partner", toDeleted, http.StatusForbidden, "forbidden")
+		if !strings.Contains(string(toDeleted.Body), "read-only") {
+			t.Errorf("send to a deleted partner: message %s does not say why", toDeleted.Body)
+		}
 		expectStatus(t, "react in a read-only DM", call(t, s, alice, "PUT",
 			"/channels/"+dm.ID+"/messages/"+sent.ID+"/reactions/%F0%9F%91%8D/@me", nil), http.StatusForbidden, "forbidden")
 		mustCall(t, s, alice, "GET", "/channels/"+dm.ID+"/messages", nil, http.StatusOK)

@@ -1,6 +1,9 @@
 package message
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrNotFound means the message does not exist, was deleted, or is in a
 // channel the caller cannot see.
@@ -23,13 +26,17 @@ var ErrNotAuthor = errors.New("not the author of the message")
 // ErrForbidden means the caller sees the channel but lacks the permission.
 var ErrForbidden = errors.New("forbidden")
 
+// ErrReadOnlyDM means every other participant of the DM deleted their
+// account, so it takes no new messages or reactions. It wraps ErrForbidden.
+var ErrReadOnlyDM = fmt.Errorf("%w: the DM is read-only", ErrForbidden)
+
 // ErrNotTextChannel means the channel holds no messages (a category or a
 // voice channel).
 var ErrNotTextChannel = errors.New("channel does not hold messages")
 
-// ErrClosed means the server is shutting down and accepts no more sends.
 // ErrAttachmentNotFound is returned when an attachment id names no media
 // that the sender uploaded.
 var ErrAttachmentNotFound = errors.New("attachment not found")
 
+// ErrClosed means the server is shutting down and accepts no more sends.
 var ErrClosed = errors.New("message writer closed")

@@ -149,6 +149,9 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 	if err != nil {
 		return Message{}, false, err
 	}
+	if ch.ReadOnly {
+		return Message{}, false, ErrReadOnlyDM
+	}
 	if !perms.Has(permission.SendMessages) {
 		return Message{}, false, ErrForbidden
 	}
@@ -307,6 +310,9 @@ func (s *Service) React(ctx context.Context, userID, channelID, messageID, emoji
 	}
 	if !perms.Has(permission.ReadMessageHistory) {
 		return ErrForbidden
+	}
+	if ch.ReadOnly {
+		return ErrReadOnlyDM
 	}
 	if err := CheckEmoji(emoji); err != nil {
 		return err
