@@ -52,8 +52,11 @@ func (s *Service) checkRecipients(ctx context.Context, userID string, ids []stri
 
 	for _, id := range unique {
 		u, err := s.users.User(ctx, id)
-		if errors.Is(err, auth.ErrNotFound) || (err == nil && u.Deleted()) {
+		if errors.Is(err, auth.ErrNotFound) {
 			return nil, &validate.Error{Field: "recipient_ids", Message: "names a user who does not exist"}
+		}
+		if err == nil && u.Deleted() {
+			return nil, &validate.Error{Field: "recipient_ids", Message: "names a user who has deleted their account"}
 		}
 		if err != nil {
 			return nil, err

@@ -973,6 +973,11 @@ func TestDMWithDeletedPartnerIsReadOnly(t *testing.T) {
 			"/channels/"+dm.ID+"/messages/"+sent.ID+"/reactions/%F0%9F%91%8D/@me", nil), http.StatusForbidden, "forbidden")
 		mustCall(t, s, alice, "GET", "/channels/"+dm.ID+"/messages", nil, http.StatusOK)
 		mustCall(t, s, alice, "POST", "/channels/"+group.ID+"/messages", map[string]string{"content": "still here"}, http.StatusCreated)
+		reopen := call(t, s, alice, "POST", "/dms", map[string][]string{"recipient_ids": {bob.ID}})
+		expectStatus(t, "open a DM with a deleted account", reopen, http.StatusBadRequest, "validation_error")
+		if !strings.Contains(string(reopen.Body), "deleted their account") {
+			t.Errorf("open a DM with a deleted account: message %s does not say why", reopen.Body)
+		}
 
 		mustCall(t, s, carol, "DELETE", "/users/@me", password, http.StatusNoContent)
 		expectStatus(t, "send to a group DM with no one left", call(t, s, alice, "POST", "/channels/"+group.ID+"/messages",
