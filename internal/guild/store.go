@@ -207,6 +207,8 @@ type Store interface {
 	CreateDM(ctx context.Context, c Channel) (ch Channel, created bool, events []event.Event, err error)
 	// SharesGuild reports whether two users are members of a common guild.
 	SharesGuild(ctx context.Context, a, b string) (bool, error)
+	// MemberIDs returns those of userIDs that are members of the guild.
+	MemberIDs(ctx context.Context, guildID string, userIDs []string) ([]string, error)
 
 	// OwnedGuilds counts the live guilds userID owns.
 	OwnedGuilds(ctx context.Context, userID string) (int, error)

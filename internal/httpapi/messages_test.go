@@ -68,6 +68,7 @@ type messageJSON struct {
 	} `json:"reactions"`
 	Mentions struct {
 		Users    []string `json:"users"`
+		Roles    []string `json:"roles"`
 		Everyone bool     `json:"everyone"`
 	} `json:"mentions"`
 }
@@ -117,6 +118,35 @@ func TestSendAndReadMessages(t *testing.T) {
 
 		bad := c.send(t, c.member, map[string]string{"content": "hi", "reply_to": "0190f0c0-0000-7000-8000-000000000000"})
 		expectStatus(t, "reply to unknown message", bad, http.StatusBadRequest, "validation_error")
+	})
+}
+
+// Mentions keep only members of the guild and its roles other than
+// @everyone, on send and on edit.
+func TestMentionsNameOnlyWhatExists(t *testing.T) {
+	servertest.Run(t, func(t *testing.T, s *servertest.Server) {
+		c := newChat(t, s)
+		stranger := register(t, s, "stranger")
+		var role struct {
+			ID string `json:"id"`
+		}
+		s.Do(t, "POST", "/api/v1/guilds/"+c.guild+"/roles", map[string]string{"name": "crew", "permissions": "0"},
+			bearer(c.owner.AccessToken)...).JSON(t, &role)
+
+		content := fmt.Sprintf("<@%s> <@%s> <@unknown-user> <@&%s> <@&%s> <@&unknown-role>",
+			stranger, c.member.User.ID, c.guild, role.ID)
+		sent := c.mustSend(t, c.owner, content)
+		if !slices.Equal(sent.Mentions.Users, []string{c.member.User.ID}) || !slices.Equal(sent.Mentions.Roles, []string{role.ID}) {
+			t.Errorf("mentions on send: users %v, roles %v; want the member and the crew role", sent.Mentions.Users, sent.Mentions.Roles)
+		}
+
+		var edited messageJSON
+		path := "/api/v1/channels/" + c.channel + "/messages/" + sent.ID
+		s.Do(t, "PATCH", path, map[string]string{"content": "<@" + stranger + "> <@&" + role.ID + ">"},
+			bearer(c.owner.AccessToken)...).JSON(t, &edited)
+		if len(edited.Mentions.Users) != 0 || !slices.Equal(edited.Mentions.Roles, []string{role.ID}) {
+			t.Errorf("mentions on edit: users %v, roles %v; want the crew role only", edited.Mentions.Users, edited.Mentions.Roles)
+		}
 	})
 }
 

@@ -36,6 +36,11 @@ func (v visibleChannels) ChannelAccess(_ context.Context, _, channelID string) (
 	return ch, permission.EveryoneDefault, nil
 }
 
+// KnownMentions keeps every mention: the read-state tests send none.
+func (v visibleChannels) KnownMentions(_ context.Context, _ guild.Channel, userIDs, roleIDs []string) ([]string, []string, error) {
+	return userIDs, roleIDs, nil
+}
+
 // unreadCall is one call of Unread, with its channel ids sorted.
 type unreadCall struct {
 	roleIDs    []string

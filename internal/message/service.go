@@ -20,6 +20,10 @@ type Channels interface {
 	// ChannelAccess returns a channel the user can view and their
 	// permissions in it, or guild.ErrNotFound.
 	ChannelAccess(ctx context.Context, userID, channelID string) (guild.Channel, permission.Set, error)
+
+	// KnownMentions keeps the mentioned users and roles that exist in
+	// the channel, in their order.
+	KnownMentions(ctx context.Context, ch guild.Channel, userIDs, roleIDs []string) (users, roles []string, err error)
 }
 
 // Publisher receives committed events.
@@ -176,6 +180,10 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 			return m, false, err
 		}
 	}
+	mentions, err := s.mentions(ctx, ch, content, perms)
+	if err != nil {
+		return Message{}, false, err
+	}
 	if req.Admit != nil {
 		if err := req.Admit(); err != nil {
 			return Message{}, false, err
@@ -191,13 +199,28 @@ func (s *Service) Send(ctx context.Context, userID, channelID string, req SendRe
 	out := s.writer.submit(ctx, Draft{
 		ID: uuid.Must(uuid.NewV7()).String(), ChannelID: ch.ID, GuildID: ch.GuildID, AuthorID: userID,
 		Content: content, Nonce: req.Nonce, ReplyTo: req.ReplyTo, AttachmentIDs: req.AttachmentIDs,
-		Mentions:  ParseMentions(content, perms.Has(permission.MentionEveryone)),
+		Mentions:  mentions,
 		CreatedAt: now, NonceSince: now.Add(-s.opts.NonceWindow),
 	})
 	if out.Err != nil {
 		return Message{}, false, out.Err
 	}
 	return out.Message, !out.Existing, nil
+}
+
+// mentions parses the mentions in content and keeps those that exist in
+// ch: the parser reads syntax only.
+func (s *Service) mentions(ctx context.Context, ch guild.Channel, content string, perms permission.Set) (Mentions, error) {
+	m := ParseMentions(content, perms.Has(permission.MentionEveryone))
+	if len(m.Users) == 0 && len(m.Roles) == 0 {
+		return m, nil
+	}
+	users, roles, err := s.channels.KnownMentions(ctx, ch, m.Users, m.Roles)
+	if err != nil {
+		return Mentions{}, err
+	}
+	m.Users, m.Roles = users, roles
+	return m, nil
 }
 
 // History returns a page of a channel's messages, oldest first. before and
@@ -269,7 +292,10 @@ func (s *Service) Edit(ctx context.Context, userID, channelID, messageID, conten
 		return Message{}, err
 	}
 
-	mentions := ParseMentions(content, perms.Has(permission.MentionEveryone))
+	mentions, err := s.mentions(ctx, ch, content, perms)
+	if err != nil {
+		return Message{}, err
+	}
 	_, events, err := s.store.Edit(ctx, ch.ID, messageID, content, mentions, s.now())
 	if err != nil {
 		return Message{}, err

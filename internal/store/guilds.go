@@ -366,6 +366,28 @@ func (s *Guilds) OwnedGuilds(ctx context.Context, userID string) (int, error) {
 	return n, nil
 }
 
+// MemberIDs implements guild.Store.
+func (s *Guilds) MemberIDs(ctx context.Context, guildID string, userIDs []string) ([]string, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(userIDs)+1)
+	args = append(args, guildID)
+	for _, id := range userIDs {
+		args = append(args, id)
+	}
+	rows, err := s.db.reader().QueryContext(ctx,
+		`SELECT user_id FROM members WHERE guild_id = $1 AND user_id IN (`+placeholders(2, len(userIDs))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find members of guild %s: %w", guildID, err)
+	}
+	ids, err := scanAll(rows, scanString)
+	if err != nil {
+		return nil, fmt.Errorf("find members of guild %s: %w", guildID, err)
+	}
+	return ids, nil
+}
+
 // SharesGuild implements guild.Store.
 func (s *Guilds) SharesGuild(ctx context.Context, a, b string) (bool, error) {
 	var found int
