@@ -942,6 +942,22 @@ test('two users chat through the web client', async (t) => {
     await bob.page.goBack();
   });
 
+  await t.test('one member menu opens at a time and Escape closes it', async () => {
+    const list = alice.page.getByRole('complementary', { name: 'Members' });
+    const actions = (who) => alice.page.getByRole('group', { name: new RegExp(`^Actions for ${who}`) });
+    await list.getByRole('button', { name: /^Bob/ }).click();
+    await actions('Bob').waitFor(WAIT);
+    await list.getByRole('button', { name: /^Alice/ }).click();
+    await actions('Alice').waitFor(WAIT);
+    await actions('Bob').waitFor({ state: 'detached', ...WAIT });
+
+    await actions('Alice').getByRole('button').first().focus();
+    await alice.page.keyboard.press('Escape');
+    await actions('Alice').waitFor({ state: 'detached', ...WAIT });
+    const focused = await alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    assert.match(focused, /^Alice, /, 'focus did not return to the member after Escape');
+  });
+
   await t.test('the access token is refreshed silently', async () => {
     const deadline = Date.now() + 75_000;
     while ((await storedTokens(alice.page)).access_token === aliceLoginToken) {

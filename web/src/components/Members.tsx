@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { BAN_MEMBERS_BIT, CHANGE_NICKNAME_BIT, KICK_MEMBERS_BIT, MANAGE_NICKNAMES_BIT, MANAGE_ROLES_BIT } from '../permissions';
 import {
   api,
@@ -24,6 +24,17 @@ const ORDER = { online: 0, idle: 1, offline: 2 } as const;
 
 export function MemberList({ guildId }: { guildId: string }) {
   const list = Object.values(members.value[guildId] ?? {});
+  // One member's actions are open at a time. Escape closes them, outside
+  // a dialog, and puts focus back on the member.
+  const [openId, setOpenId] = useState<string | null>(null);
+  const toggle = (userId: string) => setOpenId(openId === userId ? null : userId);
+  const closeOnEscape = (ev: KeyboardEvent) => {
+    const target = ev.target as Element;
+    if (ev.key !== 'Escape' || !openId || target.closest('dialog')) return;
+    ev.preventDefault(); // the phone drawer stays open
+    setOpenId(null);
+    target.closest('li.member')?.querySelector<HTMLButtonElement>('.member-button')?.focus();
+  };
   useEffect(() => {
     if (!members.value[guildId]) fetchMembers(guildId).catch((err) => notify(describeError(err)));
   }, [guildId]);
@@ -36,17 +47,17 @@ export function MemberList({ guildId }: { guildId: string }) {
   const offline = sorted.filter((m) => statusOf(m) === 'offline');
 
   return (
-    <aside class="members" aria-label="Members">
+    <aside class="members" aria-label="Members" onKeyDown={closeOnEscape}>
       <h2>Online — {online.length}</h2>
       <ul>
         {online.map((m) => (
-          <MemberRow key={m.user.id} m={m} guildId={guildId} status={statusOf(m)} />
+          <MemberRow key={m.user.id} m={m} guildId={guildId} status={statusOf(m)} open={openId === m.user.id} onToggle={toggle} />
         ))}
       </ul>
       <h2>Offline — {offline.length}</h2>
       <ul>
         {offline.map((m) => (
-          <MemberRow key={m.user.id} m={m} guildId={guildId} status={statusOf(m)} />
+          <MemberRow key={m.user.id} m={m} guildId={guildId} status={statusOf(m)} open={openId === m.user.id} onToggle={toggle} />
         ))}
       </ul>
     </aside>
@@ -66,19 +77,30 @@ function mayRename(guildId: string, m: Member): boolean {
   return holdsPermission(guildId, MANAGE_NICKNAMES_BIT) && outranks(guildId, m.user.id);
 }
 
-function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status: string }) {
-  const [open, setOpen] = useState(false);
+interface MemberRowProps {
+  m: Member;
+  guildId: string;
+  status: string;
+  open: boolean;
+  onToggle: (userId: string) => void;
+}
+
+function MemberRow({ m, guildId, status, open, onToggle }: MemberRowProps) {
   const [renaming, setRenaming] = useState(false);
   const [editingRoles, setEditingRoles] = useState(false);
+  const memberButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!open) setEditingRoles(false);
+  }, [open]);
   const self = m.user.id === me.value?.id;
   const owner = guilds.value[guildId]?.owner_id === m.user.id;
   const act = (fn: () => Promise<unknown>) => () => {
-    setOpen(false);
+    onToggle(m.user.id);
     fn().catch((err) => notify(describeError(err)));
   };
   return (
     <li class="member">
-      <button class="member-button" aria-expanded={open} aria-label={`${name(m)}, ${status}`} onClick={() => setOpen(!open)}>
+      <button ref={memberButton} class="member-button" aria-expanded={open} aria-label={`${name(m)}, ${status}`} onClick={() => onToggle(m.user.id)}>
         <span class={`presence ${status}`} aria-hidden="true" />
         <span class="name">{name(m)}</span>
         {owner && <span class="hint"> owner</span>}
@@ -124,8 +146,11 @@ function MemberRow({ m, guildId, status }: { m: Member; guildId: string; status:
           guildId={guildId}
           m={m}
           onClose={() => {
+            // The menu closes with the dialog, so focus goes back to the
+            // member rather than to the page.
             setRenaming(false);
-            setOpen(false);
+            onToggle(m.user.id);
+            setTimeout(() => memberButton.current?.focus());
           }}
         />
       )}
