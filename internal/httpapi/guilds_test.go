@@ -949,7 +949,7 @@ func TestAccountDeletionLeavesGuilds(t *testing.T) {
 }
 
 // A DM left with one account is read-only: its history stays, and new
-// messages, which nobody could read, are refused. A group DM stays open
+// messages, which no one could read, are rejected. A group DM stays open
 // while two participants remain.
 func TestDMWithDeletedPartnerIsReadOnly(t *testing.T) {
 	servertest.Run(t, func(t *testing.T, s *servertest.Server) {

@@ -811,8 +811,8 @@ export function memberRank(guildId: string, userId: string): number | null {
 
 /**
  * Reports whether the user ranks strictly above another member, as
- * kicks, bans and nickname changes of others need. Nobody outranks the
- * owner, and an unknown rank counts as no.
+ * kicks, bans and nickname changes of others need. No member outranks
+ * the owner, and an unknown rank counts as no.
  */
 export function outranks(guildId: string, targetId: string): boolean {
   const self = me.value?.id;
@@ -825,7 +825,7 @@ export function outranks(guildId: string, targetId: string): boolean {
 /**
  * Reports whether the user may give or take a role: with MANAGE_ROLES,
  * and a highest role above it unless the user owns the guild. Every
- * member holds @everyone, so it is never given or taken.
+ * member has @everyone, so it is never given or taken.
  */
 export function mayAssignRole(guildId: string, role: Role): boolean {
   const self = me.value?.id;
