@@ -25,10 +25,9 @@
 // # Collection
 //
 // [Service.Collect] removes media rows that no live message references
-// once they are older than the grace period (abandoned uploads and the
-// attachments of deleted messages, a deleted channel counting as the
-// deletion of its messages), then the objects that no media row
-// names. The database counts references per object and marks an object
+// once they are older than the grace period: abandoned uploads and the
+// attachments of deleted messages. Deleting a channel counts as deleting
+// its messages. Then it removes the objects that no media row names. The database counts references per object and marks an object
 // as deleting before removing it, so an upload that races the collector
 // either keeps the object or stores it again.
 //

@@ -168,9 +168,9 @@ func (s *Media) Delete(ctx context.Context, id string, at time.Time) error {
 }
 
 // lockMedia locks a media row until tx ends, before a deletion checks its
-// references. A message being sent with the media attached holds a share
-// lock on the row, so the check that follows sees that message once it
-// commits. SQLite needs no lock: it runs one writer at a time.
+// references. A send attaching the media holds a share lock on the row,
+// so the check that follows finds its message once it commits. SQLite
+// needs no lock, because it runs one writer at a time.
 func (s *Media) lockMedia(ctx context.Context, tx *sql.Tx, id string) error {
 	if s.db.dialect != Postgres {
 		return nil

@@ -96,7 +96,7 @@ func (b *appendBatch) load(ctx context.Context) error {
 	if b.replies, err = b.loadReplies(ctx); err != nil {
 		return err
 	}
-	b.attachments, err = b.loadAttachments(ctx)
+	b.attachments, err = b.loadAttachedMedia(ctx)
 	return err
 }
 
@@ -166,7 +166,7 @@ func (b *appendBatch) loadReplies(ctx context.Context) (map[string]string, error
 	return live, rows.Err()
 }
 
-func (b *appendBatch) loadAttachments(ctx context.Context) (map[string]media.Media, error) {
+func (b *appendBatch) loadAttachedMedia(ctx context.Context) (map[string]media.Media, error) {
 	var ids []any
 	for _, d := range b.drafts {
 		for _, id := range d.AttachmentIDs {
